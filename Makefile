@@ -1,0 +1,68 @@
+# softmax-lab: `make lab` to learn, `make test` to check everything.
+# Both set up .venv first; set-up reruns only when the dependency files change.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NB     ?= notebooks/*.ipynb
+PORT   ?= 8888
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export MPLBACKEND := module://matplotlib_inline.backend_inline
+
+.PHONY: help setup lab test unit nbval lint notebooks nav check-notebooks bench test-browser clean
+
+help:
+	@echo "make lab        set up .venv and open JupyterLab on notebooks/ (127.0.0.1, token)"
+	@echo "make test       set up .venv, then unit tests, strict nbval on every notebook, lint"
+	@echo "make notebooks  re-execute notebooks in place (NB=notebooks/03_numerical_stability.ipynb for one)"
+	@echo "make bench      run the benchmarks in benchmarks/"
+	@echo "make test-browser  run every notebook in JupyterLab in headless Chromium"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "softmax-lab needs Python 3.11 or newer as '$(PYTHON)': install it (e.g. apt install python3 python3-venv) or run make PYTHON=/path/to/python3.11"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "softmax-lab needs Python >= 3.11; '$(PYTHON)' is $$($(PYTHON) -V 2>&1). Run make PYTHON=/path/to/python3.11"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "could not create $(VENV): install the venv module (e.g. apt install python3-venv)"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[notebooks,test]'
+	$(PY) -m ipykernel install --sys-prefix --name softmax-lab --display-name "Python (softmax-lab)" >/dev/null
+	@touch $(STAMP)
+	@echo "set-up done: $(VENV) is ready"
+
+lab: $(STAMP)
+	$(PY) tools/lab.py --port $(PORT)
+
+test: $(STAMP) check-notebooks unit nbval lint
+
+check-notebooks: $(STAMP)
+	$(PY) -m tools.check_notebooks notebooks
+
+unit: $(STAMP)
+	$(PY) -m pytest -q
+
+nbval: $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider --nbval --nbval-current-env \
+		--nbval-sanitize-with tools/nbval_sanitize.cfg -o addopts="" -o testpaths="" notebooks
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check softmax_lab tests tools benchmarks notebooks
+	$(VENV)/bin/ruff format --check softmax_lab tests tools benchmarks
+
+notebooks: $(STAMP)
+	$(PY) -m tools.run_notebooks $(NB)
+	$(PY) -m tools.navigation --fix
+
+nav: $(STAMP)
+	$(PY) -m tools.navigation --fix
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_softmax.py
+
+test-browser: $(STAMP)
+	$(PY) -m tools.browser_check notebooks
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info artifacts

@@ -1,0 +1,85 @@
+"""Argument checks shared by the numerics: one place that turns bad input into clear errors."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+# Rows processed per block are chosen so one block of the working dtype stays in
+# cache (about 256 KiB): each block is read from memory once and written once.
+BLOCK_BYTES = 1 << 18
+
+
+def as_real_array(x: ArrayLike, name: str = "x") -> tuple[NDArray[np.floating], np.dtype]:
+    """Return ``x`` as a floating array to compute in, and the dtype of the result.
+
+    bool and integer input promote to float64; float16 is computed in float32 and
+    returned as float16; float32, float64 and longdouble stay as they are.
+    Complex, object, string and ragged input raise, naming ``name``.
+    """
+    try:
+        array = np.asarray(x)
+    except ValueError as error:  # numpy refuses ragged nested sequences
+        raise ValueError(f"{name} must be a rectangular array of real numbers; got a ragged sequence") from error
+    kind = array.dtype.kind
+    if kind in "biu":
+        return array.astype(np.float64), np.dtype(np.float64)
+    if kind == "f":
+        if array.dtype == np.float16:
+            return array.astype(np.float32), np.dtype(np.float16)
+        return array, array.dtype
+    if kind == "c":
+        raise TypeError(f"{name} must be real; got complex dtype {array.dtype} (softmax of complex numbers is not defined)")
+    raise TypeError(f"{name} must be an array of real numbers; got dtype {array.dtype}")
+
+
+def check_axis(axis: Any, ndim: int) -> int:
+    """Normalise ``axis``; raise numpy's AxisError when it is out of range."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(
+            f"axis must be an int; got {axis!r}. (scipy.special.softmax's axis=None normalises the whole "
+            "array at once, which is rarely what you want; flatten the array first if you mean it.)"
+        )
+    return int(np.lib.array_utils.normalize_axis_index(int(axis), ndim))
+
+
+def check_temperature(temperature: Any) -> float:
+    """Return ``temperature`` as a float; it must be a finite number above zero."""
+    try:
+        value = float(temperature)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"temperature must be a real number; got {temperature!r}") from error
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"temperature must be finite and > 0; got {temperature!r}")
+    return value
+
+
+def check_where(where: ArrayLike | None, shape: tuple[int, ...]) -> NDArray[np.bool_] | None:
+    """Broadcast the boolean mask ``where`` to ``shape``."""
+    if where is None:
+        return None
+    mask = np.asarray(where)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"where must be a boolean mask; got dtype {mask.dtype}")
+    try:
+        return np.broadcast_to(mask, shape)
+    except ValueError as error:
+        raise ValueError(f"where of shape {mask.shape} cannot be broadcast to x's shape {shape}") from error
+
+
+def check_out(out: NDArray | None, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    if out is None:
+        return
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy array; got {type(out).__name__}")
+    if out.shape != shape or out.dtype != dtype:
+        raise ValueError(f"out must have shape {shape} and dtype {dtype}; got shape {out.shape} and dtype {out.dtype}")
+
+
+def row_blocks(rows: int, row_length: int, itemsize: int) -> list[slice]:
+    """Slices of consecutive rows, each block small enough to stay in cache."""
+    per_block = max(1, BLOCK_BYTES // max(1, row_length * itemsize))
+    return [slice(start, min(start + per_block, rows)) for start in range(0, rows, per_block)]

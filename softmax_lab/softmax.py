@@ -1,0 +1,187 @@
+r"""Softmax and log-softmax: exact, fast and strict NumPy implementations.
+
+The algorithm is the one Blanchard, Higham and Higham analyse ("Accurately computing the
+log-sum-exp and softmax functions", IMA J. Numer. Anal. 41, 2021): shift every row by
+its maximum so no exponential overflows, then divide by the row sum (for softmax) or
+subtract :math:`\max + \operatorname{log1p}(\sum_{j \ne k} e^{x_j - \max})` (for
+log-softmax). Rows are processed in cache-sized blocks, so each block is read from
+memory once and written once.
+
+Edge cases, row by row (each has a test in ``tests/test_softmax.py``):
+
+=============================  ==========================  ===============================
+input row                      ``softmax``                 ``log_softmax``
+=============================  ==========================  ===============================
+contains NaN                   all NaN                     all NaN
+has ``+inf`` entries           mass shared equally among   ``-log(k)`` at the k ``+inf``
+                               them, 0 elsewhere (the      entries, ``-inf`` elsewhere
+                               limit; scipy/torch: NaN)
+``-inf`` entries               exactly 0 there             ``-inf`` there
+all ``-inf``, no ``where``     all NaN (nothing to         all NaN
+                               normalise; as scipy/torch)
+``where`` excludes entries     0 there                     ``-inf`` there
+``where`` excludes all         all 0                       all ``-inf``
+[1000, 1000], [-1000, -1001]   exact, no overflow          exact
+empty array                    empty, same shape           empty, same shape
+=============================  ==========================  ===============================
+
+dtypes: float32 stays float32 and float64 stays float64; float16 is computed in float32
+and rounded once to float16; bool and integer input give float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._arrays import as_real_array, check_axis, check_out, check_temperature, check_where, row_blocks
+
+__all__ = ["softmax", "naive_softmax"]
+
+
+def naive_softmax(x: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
+    """The textbook softmax, ``exp(x) / sum(exp(x))``: kept for teaching, not for use.
+
+    It overflows as soon as an entry exceeds the log of the dtype's largest number
+    (about 88.7 in float32, 709.8 in float64), returning NaN, and underflows to 0/0
+    when every entry is very negative. Use :func:`softmax` instead.
+
+    Examples
+    --------
+    >>> naive_softmax([2.0, 1.0, 0.1]).round(3)
+    array([0.659, 0.242, 0.099])
+    >>> naive_softmax([1000.0, 0.0])  # exp(1000) overflows: inf / inf
+    array([nan,  0.])
+    """
+    array, result_dtype = as_real_array(x)
+    axis = check_axis(axis, array.ndim)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(array)
+        return (e / e.sum(axis=axis, keepdims=True)).astype(result_dtype, copy=False)
+
+
+def _rows(array: NDArray, axis: int) -> NDArray:
+    """A C-contiguous 2-D view (or copy) with ``axis`` as the rows' last dimension."""
+    moved = np.moveaxis(array, axis, -1)
+    return np.ascontiguousarray(moved).reshape(-1, moved.shape[-1])
+
+
+def _from_rows(rows: NDArray, shape: tuple[int, ...], axis: int) -> NDArray:
+    moved_shape = shape[:axis] + shape[axis + 1 :] + (shape[axis],)
+    return np.moveaxis(rows.reshape(moved_shape), -1, axis)
+
+
+def _scaled_block(block: NDArray, temperature: float, out: NDArray) -> NDArray:
+    """``block / temperature`` into ``out`` (a copy when temperature is 1)."""
+    if temperature == 1.0:
+        np.copyto(out, block)
+    else:
+        np.divide(block, temperature, out=out)
+    return out
+
+
+def _share_among_positive_infinities(block: NDArray, out: NDArray, rows: NDArray, *, log: bool) -> None:
+    """Rows whose maximum is +inf: the limit gives each +inf entry 1/k of the mass."""
+    is_inf = np.isposinf(block[rows])
+    share = is_inf / is_inf.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        out[rows] = np.log(share) if log else share
+
+
+def _masked(array: NDArray, where: NDArray | None) -> NDArray:
+    return array if where is None else np.where(where, array, -np.inf).astype(array.dtype, copy=False)
+
+
+def softmax(
+    x: ArrayLike,
+    axis: int = -1,
+    *,
+    temperature: float = 1.0,
+    where: ArrayLike | None = None,
+    out: NDArray | None = None,
+) -> NDArray[np.floating]:
+    r"""Softmax along one axis: :math:`\mathrm{softmax}(x)_i = e^{x_i/T} / \sum_j e^{x_j/T}`.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores (logits). Real numbers of any shape.
+    axis : int, optional
+        The axis to normalise over. Default -1, the last axis, as in
+        ``torch.softmax``. Unlike ``scipy.special.softmax``, there is no ``axis=None``
+        default that normalises the whole array at once.
+    temperature : float, optional
+        Divides the scores first. Must be finite and > 0; small values sharpen the
+        distribution towards one-hot, large values flatten it towards uniform.
+    where : array_like of bool, optional
+        Entries to include; excluded entries get probability 0 and a row with nothing
+        included is all zeros (the convention of ``jax.nn.softmax(where=...)`` and of
+        masked attention). Must broadcast to ``x``'s shape.
+    out : ndarray, optional
+        Where to write the result; must have ``x``'s shape and the result dtype. With
+        ``out``, no memory beyond a cache-sized block is allocated for the last axis.
+
+    Returns
+    -------
+    ndarray
+        Probabilities: each slice along ``axis`` is in [0, 1] and sums to 1 (up to
+        rounding). See the module docstring for non-finite input.
+
+    Raises
+    ------
+    ValueError
+        ``temperature`` not finite and positive; ``where`` or ``out`` of the wrong shape.
+    TypeError
+        complex, object or string input; a non-integer ``axis``.
+    numpy.exceptions.AxisError
+        ``axis`` out of range.
+
+    See Also
+    --------
+    log_softmax : the log of softmax, computed without forming softmax.
+    scipy.special.softmax, torch.softmax : the field's references.
+
+    Examples
+    --------
+    >>> softmax([2.0, 1.0, 0.1]).round(3)
+    array([0.659, 0.242, 0.099])
+    >>> softmax([1000.0, 1000.0])  # no overflow
+    array([0.5, 0.5])
+    >>> softmax([[1.0, 2.0], [3.0, 3.0]], axis=0).round(4)
+    array([[0.1192, 0.2689],
+           [0.8808, 0.7311]])
+    >>> softmax([1.0, 2.0, 3.0], where=[True, True, False]).round(4)
+    array([0.2689, 0.7311, 0.    ])
+    >>> softmax([np.inf, 0.0, np.inf])  # the limit, where scipy and torch give NaN
+    array([0.5, 0. , 0.5])
+    """
+    temperature = check_temperature(temperature)
+    array, result_dtype = as_real_array(x)
+    mask = check_where(where, array.shape)
+    check_out(out, array.shape, result_dtype)
+    if array.ndim == 0:
+        raise ValueError("x must have at least one dimension (a score per class); got a scalar")
+    axis = check_axis(axis, array.ndim)
+    result = out if out is not None else np.empty(array.shape, result_dtype)
+    if array.size == 0:
+        return result
+    rows_in = _rows(_masked(array, mask), axis)
+    direct = axis == array.ndim - 1 and result.flags.c_contiguous and result_dtype == array.dtype
+    rows_out = result.reshape(rows_in.shape) if direct else np.empty(rows_in.shape, array.dtype)
+    n = rows_in.shape[1]
+    with np.errstate(invalid="ignore", over="ignore"):
+        for rows in row_blocks(len(rows_in), n, rows_in.itemsize):
+            block, block_out = rows_in[rows], rows_out[rows]
+            scaled = _scaled_block(block, temperature, block_out)
+            peak = scaled.max(axis=1, keepdims=True)
+            np.subtract(scaled, peak, out=block_out)
+            np.exp(block_out, out=block_out)
+            np.divide(block_out, block_out.sum(axis=1, keepdims=True), out=block_out)
+            infinite = np.isposinf(peak[:, 0])
+            if infinite.any():
+                _share_among_positive_infinities(block, block_out, infinite, log=False)
+    if not direct:
+        result[...] = _from_rows(rows_out, array.shape, axis)
+    if mask is not None:
+        result[~mask] = 0
+    return result

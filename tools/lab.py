@@ -1,0 +1,48 @@
+"""Start JupyterLab on notebooks/ the way ``make lab`` does: 127.0.0.1 only, token auth.
+
+Usage: ``python tools/lab.py [--port 8888] [--no-browser]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+FIRST_NOTEBOOK = "00_start_here.ipynb"
+
+
+def lab_command(port: int, token: str, *, open_browser: bool = True, extra: list[str] | None = None) -> list[str]:
+    """The JupyterLab command line: loopback only, a token required, opening notebook 00."""
+    command = [
+        sys.executable, "-m", "jupyter", "lab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={NOTEBOOKS}",
+        f"--IdentityProvider.token={token}",
+        f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}",
+    ]
+    if not open_browser:
+        command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI run as root; ordinary users never get this flag
+    return command + (extra or [])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8888)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args(argv)
+    token = secrets.token_hex(24)
+    command = lab_command(args.port, token, open_browser=not args.no_browser)
+    print(f"JupyterLab: http://127.0.0.1:{args.port}/lab/tree/{FIRST_NOTEBOOK}?token={token}", flush=True)
+    os.execv(command[0], command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
