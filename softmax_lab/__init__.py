@@ -6,7 +6,10 @@ calibration (06), attention (07), softmax policies (08). Exercise checkers live 
 :mod:`softmax_lab.exercises`, one module per chapter.
 """
 
-from .softmax import naive_softmax, softmax
+from .cross_entropy import cross_entropy, cross_entropy_grad
+from .jacobian import softmax_jacobian, softmax_jvp, softmax_vjp
+from .logsumexp import logsumexp
+from .softmax import log_softmax, naive_softmax, softmax
 
 # Each chapter's helpers are re-exported below, one import line per module.
 # --- notebook 05: training helpers ---

@@ -23,7 +23,9 @@ def as_real_array(x: ArrayLike, name: str = "x") -> tuple[NDArray[np.floating], 
     try:
         array = np.asarray(x)
     except ValueError as error:  # numpy refuses ragged nested sequences
-        raise ValueError(f"{name} must be a rectangular array of real numbers; got a ragged sequence") from error
+        raise ValueError(
+            f"{name} must be a rectangular array of real numbers; got a ragged sequence"
+        ) from error
     kind = array.dtype.kind
     if kind in "biu":
         return array.astype(np.float64), np.dtype(np.float64)
@@ -32,7 +34,9 @@ def as_real_array(x: ArrayLike, name: str = "x") -> tuple[NDArray[np.floating], 
             return array.astype(np.float32), np.dtype(np.float16)
         return array, array.dtype
     if kind == "c":
-        raise TypeError(f"{name} must be real; got complex dtype {array.dtype} (softmax of complex numbers is not defined)")
+        raise TypeError(
+            f"{name} must be real; got complex dtype {array.dtype} (softmax of complex numbers is not defined)"
+        )
     raise TypeError(f"{name} must be an array of real numbers; got dtype {array.dtype}")
 
 
@@ -67,7 +71,9 @@ def check_where(where: ArrayLike | None, shape: tuple[int, ...]) -> NDArray[np.b
     try:
         return np.broadcast_to(mask, shape)
     except ValueError as error:
-        raise ValueError(f"where of shape {mask.shape} cannot be broadcast to x's shape {shape}") from error
+        raise ValueError(
+            f"where of shape {mask.shape} cannot be broadcast to x's shape {shape}"
+        ) from error
 
 
 def check_out(out: NDArray | None, shape: tuple[int, ...], dtype: np.dtype) -> None:
@@ -76,7 +82,9 @@ def check_out(out: NDArray | None, shape: tuple[int, ...], dtype: np.dtype) -> N
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy array; got {type(out).__name__}")
     if out.shape != shape or out.dtype != dtype:
-        raise ValueError(f"out must have shape {shape} and dtype {dtype}; got shape {out.shape} and dtype {out.dtype}")
+        raise ValueError(
+            f"out must have shape {shape} and dtype {dtype}; got shape {out.shape} and dtype {out.dtype}"
+        )
 
 
 def row_blocks(rows: int, row_length: int, itemsize: int) -> list[slice]:

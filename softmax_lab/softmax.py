@@ -34,9 +34,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._arrays import as_real_array, check_axis, check_out, check_temperature, check_where, row_blocks
+from ._arrays import (
+    as_real_array,
+    check_axis,
+    check_out,
+    check_temperature,
+    check_where,
+    row_blocks,
+)
 
-__all__ = ["softmax", "naive_softmax"]
+__all__ = ["softmax", "log_softmax", "naive_softmax"]
 
 
 def naive_softmax(x: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
@@ -80,7 +87,9 @@ def _scaled_block(block: NDArray, temperature: float, out: NDArray) -> NDArray:
     return out
 
 
-def _share_among_positive_infinities(block: NDArray, out: NDArray, rows: NDArray, *, log: bool) -> None:
+def _share_among_positive_infinities(
+    block: NDArray, out: NDArray, rows: NDArray, *, log: bool
+) -> None:
     """Rows whose maximum is +inf: the limit gives each +inf entry 1/k of the mass."""
     is_inf = np.isposinf(block[rows])
     share = is_inf / is_inf.sum(axis=1, keepdims=True)
@@ -89,7 +98,9 @@ def _share_among_positive_infinities(block: NDArray, out: NDArray, rows: NDArray
 
 
 def _masked(array: NDArray, where: NDArray | None) -> NDArray:
-    return array if where is None else np.where(where, array, -np.inf).astype(array.dtype, copy=False)
+    return (
+        array if where is None else np.where(where, array, -np.inf).astype(array.dtype, copy=False)
+    )
 
 
 def softmax(
@@ -184,4 +195,88 @@ def softmax(
         result[...] = _from_rows(rows_out, array.shape, axis)
     if mask is not None:
         result[~mask] = 0
+    return result
+
+
+def _peak_and_log_rest(scaled: NDArray) -> tuple[NDArray, NDArray]:
+    """Per row of a 2-D block: the maximum m and ``log1p(sum of exp(x_j - m) over j != argmax)``.
+
+    Leaving the largest term (exactly 1) out of the sum and adding it back through
+    ``log1p`` keeps full relative accuracy when one entry dominates.
+    """
+    top = scaled.argmax(axis=1)[:, None]
+    peak = np.take_along_axis(scaled, top, axis=1)
+    rest = np.exp(scaled - peak)
+    np.put_along_axis(rest, top, 0, axis=1)
+    return peak, np.log1p(rest.sum(axis=1, keepdims=True))
+
+
+def log_softmax(
+    x: ArrayLike,
+    axis: int = -1,
+    *,
+    temperature: float = 1.0,
+    where: ArrayLike | None = None,
+) -> NDArray[np.floating]:
+    r"""The log of :func:`softmax`, computed directly: :math:`x_i/T - \operatorname{logsumexp}(x/T)`.
+
+    ``np.log(softmax(x))`` gives ``-inf`` once a probability underflows to 0 (any score
+    more than about 745 below the maximum in float64, 104 in float32); ``log_softmax``
+    stays finite there. The same idea as ``scipy.special.log_softmax`` and
+    ``torch.log_softmax``.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores (logits), real numbers of any shape with at least one dimension.
+    axis : int, optional
+        The axis to normalise over (default -1, the last).
+    temperature : float, optional
+        Divides the scores first; finite and > 0.
+    where : array_like of bool, optional
+        Entries to include; excluded entries get ``-inf``, and so does every entry of a
+        row with nothing included.
+
+    Returns
+    -------
+    ndarray
+        Log-probabilities (``<= 0``), same shape as ``x``; the dtype rules and the
+        non-finite cases are those of :func:`softmax` (see the module docstring).
+
+    Examples
+    --------
+    >>> log_softmax([2.0, 1.0, 0.1]).round(4)
+    array([-0.417, -1.417, -2.317])
+    >>> np.log(softmax([0.0, -800.0]))  # the probability underflows to 0
+    array([   0., -inf])
+    >>> log_softmax([0.0, -800.0])
+    array([   0., -800.])
+    """
+    temperature = check_temperature(temperature)
+    array, result_dtype = as_real_array(x)
+    mask = check_where(where, array.shape)
+    if array.ndim == 0:
+        raise ValueError("x must have at least one dimension (a score per class); got a scalar")
+    axis = check_axis(axis, array.ndim)
+    if array.size == 0:
+        return np.empty(array.shape, result_dtype)
+    rows_in = _rows(_masked(array, mask), axis)
+    rows_out = np.empty(rows_in.shape, array.dtype)
+    n = rows_in.shape[1]
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        for rows in row_blocks(len(rows_in), n, rows_in.itemsize):
+            block, block_out = rows_in[rows], rows_out[rows]
+            scaled = _scaled_block(block, temperature, block_out)
+            peak, log_rest = _peak_and_log_rest(scaled)
+            np.subtract(scaled, peak, out=block_out)
+            np.subtract(block_out, log_rest, out=block_out)
+            infinite = np.isposinf(peak[:, 0])
+            if infinite.any():
+                _share_among_positive_infinities(block, block_out, infinite, log=True)
+            if mask is not None:
+                empty = np.isneginf(peak[:, 0])
+                block_out[empty] = -np.inf
+    result = _from_rows(rows_out, array.shape, axis).astype(result_dtype, copy=False)
+    if mask is not None:
+        result = np.where(mask, result, -np.inf).astype(result_dtype, copy=False)
     return result

@@ -34,7 +34,9 @@ def problems(path: Path) -> list[str]:
         if count is None:
             found.append(f"{where} was not executed")
         elif count != expected:
-            found.append(f"{where} has execution count {count}, expected {expected} (run out of order)")
+            found.append(
+                f"{where} has execution count {count}, expected {expected} (run out of order)"
+            )
         expected = (count or expected) + 1
         tags = cell.metadata.get("tags", [])
         for output in cell.get("outputs", []):
@@ -44,7 +46,9 @@ def problems(path: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    roots = [Path(arg) for arg in (argv if argv is not None else sys.argv[1:])] or [Path("notebooks")]
+    roots = [Path(arg) for arg in (argv if argv is not None else sys.argv[1:])] or [
+        Path("notebooks")
+    ]
     paths = sorted(p for root in roots for p in (root.glob("*.ipynb") if root.is_dir() else [root]))
     if not paths:
         print("no notebooks found in " + ", ".join(map(str, roots)))

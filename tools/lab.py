@@ -15,10 +15,15 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 FIRST_NOTEBOOK = "00_start_here.ipynb"
 
 
-def lab_command(port: int, token: str, *, open_browser: bool = True, extra: list[str] | None = None) -> list[str]:
+def lab_command(
+    port: int, token: str, *, open_browser: bool = True, extra: list[str] | None = None
+) -> list[str]:
     """The JupyterLab command line: loopback only, a token required, opening notebook 00."""
     command = [
-        sys.executable, "-m", "jupyter", "lab",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
@@ -29,7 +34,9 @@ def lab_command(port: int, token: str, *, open_browser: bool = True, extra: list
     if not open_browser:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")  # containers and CI run as root; ordinary users never get this flag
+        command.append(
+            "--allow-root"
+        )  # containers and CI run as root; ordinary users never get this flag
     return command + (extra or [])
 
 
@@ -40,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     token = secrets.token_hex(24)
     command = lab_command(args.port, token, open_browser=not args.no_browser)
-    print(f"JupyterLab: http://127.0.0.1:{args.port}/lab/tree/{FIRST_NOTEBOOK}?token={token}", flush=True)
+    print(
+        f"JupyterLab: http://127.0.0.1:{args.port}/lab/tree/{FIRST_NOTEBOOK}?token={token}",
+        flush=True,
+    )
     os.execv(command[0], command)
 
 
