@@ -132,7 +132,8 @@ def cross_entropy(
     array, result_dtype, axis = _prepare(logits, axis)
     q = _target_distribution(array, target, axis, label_smoothing)
     log_p = log_softmax(array, axis=axis)
-    terms = np.where(q == 0, 0.0, q * log_p)
+    with np.errstate(invalid="ignore"):  # 0 * -inf: such terms are defined as 0 below
+        terms = np.where(q == 0, 0.0, q * log_p)
     per_sample = -terms.sum(axis=axis)
     return np.asarray(_reduce(per_sample, reduction)).astype(result_dtype)[()]
 

@@ -183,7 +183,7 @@ def softmax(
     with np.errstate(invalid="ignore", over="ignore"):
         for rows in row_blocks(len(rows_in), n, rows_in.itemsize):
             block, block_out = rows_in[rows], rows_out[rows]
-            scaled = _scaled_block(block, temperature, block_out)
+            scaled = block if temperature == 1.0 else np.divide(block, temperature, out=block_out)
             peak = scaled.max(axis=1, keepdims=True)
             np.subtract(scaled, peak, out=block_out)
             np.exp(block_out, out=block_out)

@@ -1,0 +1,149 @@
+"""Benchmark softmax_lab's softmax against scipy, torch and a plain memory copy, in one run.
+
+Usage: ``make bench`` or ``python benchmarks/bench_softmax.py [--quick]``.
+
+Everything runs single-threaded (NumPy's BLAS pool and torch limited to one thread) so
+the ratios compare algorithms, not core counts. Each time is the best of several
+repetitions. Three tables: speed, extra memory, and accuracy against mpmath.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+import scipy.special
+import torch
+from threadpoolctl import threadpool_limits
+
+from softmax_lab import softmax, softmax_jacobian, softmax_jvp
+from softmax_lab.accuracy import compare
+
+
+def best_ms(run: Callable[[], object], repeats: int) -> float:
+    run()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best * 1e3
+
+
+def speed_row(shape: tuple[int, int], dtype: type, repeats: int) -> dict[str, float]:
+    x = np.random.default_rng(0).normal(size=shape).astype(dtype)
+    xt = torch.from_numpy(x)
+    out, out_t = np.empty_like(x), torch.empty_like(xt)
+    return {
+        "copy": best_ms(lambda: x.copy(), repeats),
+        "scipy": best_ms(lambda: scipy.special.softmax(x, axis=-1), repeats),
+        "torch": best_ms(lambda: torch.softmax(xt, -1), repeats),
+        "torch_out": best_ms(lambda: torch.softmax(xt, -1, out=out_t), repeats),
+        "ours": best_ms(lambda: softmax(x), repeats),
+        "ours_out": best_ms(lambda: softmax(x, out=out), repeats),
+    }
+
+
+def speed_table(shapes: list[tuple[int, int]], repeats: int) -> None:
+    print(f"\n## Speed (ms, best of {repeats}; ratio = reference time / softmax_lab time)")
+    print(
+        "| shape | dtype | copy | scipy | torch | torch out= | softmax_lab | softmax_lab out= "
+        "| vs scipy | vs torch | vs torch out= |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for shape in shapes:
+        for dtype in (np.float32, np.float64):
+            t = speed_row(shape, dtype, repeats)
+            print(
+                f"| {shape[0]}x{shape[1]} | {np.dtype(dtype).name} | {t['copy']:.1f} | {t['scipy']:.1f} "
+                f"| {t['torch']:.1f} | {t['torch_out']:.1f} | {t['ours']:.1f} | {t['ours_out']:.1f} "
+                f"| {t['scipy'] / t['ours']:.2f}x | {t['torch'] / t['ours']:.2f}x "
+                f"| {t['torch_out'] / t['ours_out']:.2f}x |"
+            )
+
+
+def peak_extra_bytes(run: Callable[[], object]) -> int:
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    result = run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del result
+    return peak
+
+
+def memory_table(shape: tuple[int, int]) -> None:
+    print("\n## Extra memory (peak bytes allocated during the call, in units of one output array)")
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    out = np.empty_like(x)
+    rows = {
+        "softmax_lab": peak_extra_bytes(lambda: softmax(x)),
+        "softmax_lab out=": peak_extra_bytes(lambda: softmax(x, out=out)),
+        "scipy": peak_extra_bytes(lambda: scipy.special.softmax(x, axis=-1)),
+    }
+    print("| call | extra memory |")
+    print("|---|---|")
+    for name, peak in rows.items():
+        print(
+            f"| {name} ({shape[0]}x{shape[1]} float32) | {peak / x.nbytes:.2f} outputs ({peak / 2**20:.1f} MiB) |"
+        )
+
+
+def jvp_table(n: int, repeats: int) -> None:
+    print(f"\n## Jacobian-vector product at n = {n}")
+    x = np.random.default_rng(0).normal(size=n)
+    v = np.random.default_rng(1).normal(size=n)
+    explicit = best_ms(lambda: softmax_jacobian(x) @ v, max(3, repeats // 3))
+    fast = best_ms(lambda: softmax_jvp(x, v), repeats * 10)
+    print(
+        f"build J then J @ v: {explicit:.2f} ms; softmax_jvp: {fast:.4f} ms; ratio {explicit / fast:.0f}x"
+    )
+
+
+def accuracy_table(lengths: tuple[int, ...]) -> None:
+    print("\n## Accuracy: max componentwise relative error vs mpmath, in eps of the dtype")
+    implementations = {
+        "softmax_lab": softmax,
+        "scipy": lambda x: scipy.special.softmax(x, axis=-1),
+        "torch": lambda x: torch.softmax(torch.from_numpy(x), -1).numpy(),
+    }
+    print("| case | n | dtype | spread | softmax_lab | scipy | torch |")
+    print("|---|---|---|---|---|---|---|")
+    for case in compare(implementations, lengths=lengths):
+        print(
+            f"| {case['case']} | {case['n']} | {case['dtype']} | {case['spread']:.3g} "
+            f"| {case['softmax_lab']:.1f} | {case['scipy']:.1f} | {case['torch']:.1f} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print(
+        f"# softmax_lab benchmark, {datetime.date.today()}, {platform.processor() or platform.machine()}"
+    )
+    print(
+        f"numpy {np.__version__}, scipy {scipy.__version__}, torch {torch.__version__}, single thread"
+    )
+    with threadpool_limits(1):
+        if args.quick:
+            speed_table([(100, 1000), (10000, 10)], repeats=3)
+            memory_table((100, 1000))
+            jvp_table(512, repeats=3)
+            accuracy_table((10, 1000))
+        else:
+            speed_table([(1000, 10000), (100000, 100)], repeats=9)
+            memory_table((1000, 10000))
+            jvp_table(4096, repeats=9)
+            accuracy_table((10, 1000, 100000))
+
+
+if __name__ == "__main__":
+    main()
