@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in sorted(args.notebooks):
         try:
             seconds = execute(path)
-        except CellExecutionError as error:
-            print(f"FAILED {path}: a cell raised\n{error}", file=sys.stderr)
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+            print(f"FAILED {path}: {type(error).__name__}\n{error}", file=sys.stderr)
             status = 1
             continue
         print(f"executed {path} in {seconds:.1f} s")
