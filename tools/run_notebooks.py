@@ -42,7 +42,8 @@ def execute(path: Path, timeout: int = 600) -> float:
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent.resolve())}},
-        store_widget_state=False,
+        store_widget_state=True,  # nbclient needs it for Output widgets; clean() drops the state
+        coalesce_streams=True,
     )
     start = time.perf_counter()
     client.execute()

@@ -1,0 +1,223 @@
+"""Checkers for the exercises of notebook 04 (the Jacobian and gradients).
+
+* :func:`check_softmax_vjp` - the vector-Jacobian product ``v @ J`` of softmax, in O(n)
+  memory, checked against ``torch.autograd``;
+* :func:`check_cross_entropy_grad` - the gradient of ``-log softmax(z)[label]`` with
+  respect to the logits ``z``: ``softmax(z) - one_hot(label)``.
+
+Each takes the learner's function and returns a :class:`~softmax_lab.exercises.Report`.
+
+Examples
+--------
+>>> import numpy as np
+>>> def vjp(x, v):
+...     e = np.exp(x - x.max())
+...     s = e / e.sum()
+...     return s * (v - s @ v)
+>>> check_softmax_vjp(vjp).passed
+True
+>>> print(check_softmax_vjp(lambda x, v: -vjp(x, v)))  # doctest: +ELLIPSIS
+Exercise 4.1 - the softmax VJP without the Jacobian: 3 of 5 checks passed
+  ok    returns one number per score
+  FAIL  matches torch.autograd on 5 random (x, v) pairs (...)
+  ...
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import Report, call, describe, run_checks
+
+__all__ = ["check_softmax_vjp", "check_cross_entropy_grad", "peak_memory"]
+
+MEMORY_N = 3000  # the memory check's row length: its n x n float64 Jacobian is 72 MB
+
+
+def _quiet_call(candidate: Callable[..., Any], *args: Any) -> Any:
+    """Call the candidate with NumPy's overflow warnings silenced (the report says it instead)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return call(candidate, *args)
+
+
+def _as_floats(result: Any) -> np.ndarray | None:
+    if isinstance(result, Exception):
+        return None
+    if isinstance(result, torch.Tensor):
+        result = result.detach().numpy()
+    try:
+        return np.asarray(result, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+def _show(values: np.ndarray | None, result: Any) -> str:
+    if values is None:
+        return describe(result)
+    return np.array2string(values, precision=4, suppress_small=True)
+
+
+def peak_memory(function: Callable[..., Any], *args: Any) -> tuple[Any, int]:
+    """Run ``function(*args)``; return its result and the peak bytes it allocated (tracemalloc).
+
+    NumPy reports its array buffers to :mod:`tracemalloc`, so an n x n intermediate shows
+    up as about ``8 * n**2`` bytes for float64.
+    """
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        result = function(*args)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    return result, max(peak, 0)
+
+
+def _torch_vjp(x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    scores = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    torch.softmax(scores, dim=-1).backward(torch.tensor(v, dtype=torch.float64))
+    return scores.grad.numpy()
+
+
+def _torch_cross_entropy_grad(logits: np.ndarray, label: int) -> np.ndarray:
+    z = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.cross_entropy(z[None], torch.tensor([label])).backward()
+    return z.grad.numpy()
+
+
+def check_softmax_vjp(candidate: Callable[[Any, Any], Any]) -> Report:
+    """Exercise 4.1: ``candidate(x, v)`` returns ``v @ J`` for 1-D float arrays, J never formed.
+
+    Compared with ``torch.autograd`` on random inputs and on large scores; then run at
+    n = 3000 under :mod:`tracemalloc`: a peak above 1 MB means an n x n array was built
+    (the Jacobian alone is 72 MB there).
+    """
+
+    def checks(report: Report) -> None:
+        rng = np.random.default_rng(5)
+        x, v = rng.standard_normal(5), rng.standard_normal(5)
+        result = _quiet_call(candidate, x, v)
+        got = _as_floats(result)
+        report.expect(
+            got is not None and got.shape == (5,),
+            "returns one number per score",
+            hint=f"for 5 scores got {describe(result) if got is None else f'shape {got.shape}'}",
+        )
+        worst = None
+        for n in (2, 3, 5, 10, 50):
+            x, v = 3.0 * rng.standard_normal(n), rng.standard_normal(n)
+            result = _quiet_call(candidate, x, v)
+            got = _as_floats(result)
+            expected = _torch_vjp(x, v)
+            if got is None or got.shape != expected.shape or not np.allclose(got, expected):
+                worst = (x, v, got, result, expected)
+                break
+        hint = ""
+        if worst is not None:
+            x, v, got, result, expected = worst
+            hint = f"for n = {len(x)} expected {_show(expected, None)}, got {_show(got, result)}"
+            if got is not None and got.shape == expected.shape and np.allclose(got, -expected):
+                hint += ": the sign is flipped"
+        report.expect(worst is None, "matches torch.autograd on 5 random (x, v) pairs", hint=hint)
+        x, v = np.array([1000.0, 999.0, 0.0]), np.array([1.0, 0.0, 0.0])
+        result = _quiet_call(candidate, x, v)
+        got = _as_floats(result)
+        expected = _torch_vjp(x, v)
+        report.expect(
+            got is not None and got.shape == (3,) and np.allclose(got, expected),
+            "stays finite for large scores x = [1000, 999, 0]",
+            hint=f"expected {_show(expected, None)}, got {_show(got, result)}: "
+            "use a stable softmax (subtract the max)",
+        )
+        x, v = rng.standard_normal(10), np.ones(10)
+        result = _quiet_call(candidate, x, v)
+        got = _as_floats(result)
+        report.expect(
+            got is not None and got.shape == (10,) and np.allclose(got, 0.0, atol=1e-12),
+            "v = all ones gives 0 (the rows and columns of J sum to 0)",
+            hint=f"got {_show(got, result)}",
+        )
+        x, v = rng.standard_normal(MEMORY_N), rng.standard_normal(MEMORY_N)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result, peak = peak_memory(lambda: call(candidate, x, v))
+        megabytes = peak / 1e6
+        report.expect(
+            peak < 1_000_000,
+            f"uses O(n) memory: under 1 MB at n = {MEMORY_N}",
+            hint=f"the peak was {megabytes:.0f} MB; the {MEMORY_N} x {MEMORY_N} Jacobian is "
+            f"{8 * MEMORY_N**2 / 1e6:.0f} MB, so an n x n array was built (np.outer, np.diag "
+            "or J itself): compute s * (v - s @ v) instead",
+        )
+
+    return run_checks("Exercise 4.1 - the softmax VJP without the Jacobian", checks)
+
+
+def check_cross_entropy_grad(candidate: Callable[[Any, int], Any]) -> Report:
+    """Exercise 4.2: ``candidate(z, label)`` returns d/dz of ``-log softmax(z)[label]``.
+
+    Compared with ``torch.autograd`` through ``torch.nn.functional.cross_entropy``; then
+    the gradient must sum to 0 and stay finite for logits like [1000, 0, -1000].
+    """
+
+    def checks(report: Report) -> None:
+        rng = np.random.default_rng(6)
+        z = rng.standard_normal(4)
+        result = _quiet_call(candidate, z, 1)
+        got = _as_floats(result)
+        report.expect(
+            got is not None and got.shape == (4,),
+            "returns one number per logit",
+            hint=f"for 4 logits got {describe(result) if got is None else f'shape {got.shape}'}",
+        )
+        failure = None
+        for n, label in ((3, 0), (3, 2), (5, 1), (10, 7), (10, 0)):
+            z = 2.0 * rng.standard_normal(n)
+            result = _quiet_call(candidate, z, label)
+            got = _as_floats(result)
+            expected = _torch_cross_entropy_grad(z, label)
+            if got is None or got.shape != expected.shape or not np.allclose(got, expected):
+                failure = (z, label, got, result, expected)
+                break
+        hint = ""
+        if failure is not None:
+            z, label, got, result, expected = failure
+            hint = f"for label {label} expected {_show(expected, None)}, got {_show(got, result)}"
+            if got is not None and got.shape == expected.shape:
+                one_hot = np.eye(len(z))[label]
+                if np.allclose(got, -expected):
+                    hint += ": the sign is flipped, it is p - y (p = softmax(z)), not y - p"
+                elif np.allclose(got, expected + one_hot):
+                    hint += ": that is p alone; subtract the one-hot target y"
+        report.expect(
+            failure is None, "matches torch.autograd on 5 random (logits, label) pairs", hint=hint
+        )
+        z = 3.0 * rng.standard_normal(6)
+        result = _quiet_call(candidate, z, 4)
+        got = _as_floats(result)
+        report.expect(
+            got is not None and got.shape == (6,) and abs(float(got.sum())) < 1e-12,
+            "the gradient sums to 0 (p and y both sum to 1)",
+            hint=f"the sum is {float(got.sum()):.4f}" if got is not None else describe(result),
+        )
+        z = np.array([1000.0, 0.0, -1000.0])
+        result = _quiet_call(candidate, z, 2)
+        got = _as_floats(result)
+        report.expect(
+            got is not None and got.shape == (3,) and np.allclose(got, [1.0, 0.0, -1.0]),
+            "stays finite for logits [1000, 0, -1000] with label 2: [1, 0, -1]",
+            hint=f"got {_show(got, result)}: use a stable softmax (subtract the max)",
+        )
+
+    return run_checks("Exercise 4.2 - the cross-entropy gradient", checks)
