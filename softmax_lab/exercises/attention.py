@@ -1,0 +1,236 @@
+"""Checkers for the exercises of notebook 07 (attention).
+
+* :func:`check_masked_attention` - scaled dot-product attention with a boolean mask,
+  returning ``(output, weights)``;
+* :func:`check_attention_entropy` - the entropy of each row of attention weights.
+
+Each takes the learner's function and returns a :class:`~softmax_lab.exercises.Report`.
+
+Examples
+--------
+>>> from softmax_lab.attention import scaled_dot_product_attention
+>>> check_masked_attention(scaled_dot_product_attention).passed
+True
+>>> def no_scaling(q, k, v, mask):
+...     return scaled_dot_product_attention(q, k, v, mask, scale=1.0)
+>>> print(check_masked_attention(no_scaling))  # doctest: +ELLIPSIS
+Exercise 7.1 - masked attention: 4 of 7 checks passed
+  ok    returns (output, weights) with shapes (3, 2) and (3, 5)
+  FAIL  matches the reference with every key allowed (it looks like you forgot to divide ...)
+  FAIL  matches the reference with the last 2 keys masked as padding (it looks like ...)
+  ok    padding keys get weight exactly 0
+  FAIL  matches the reference with a causal mask (it looks like you forgot to divide ...)
+  ok    each row of weights sums to 1
+  ok    a query with every key masked gets zero weights and a zero output
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..attention import causal_mask, padding_mask, scaled_dot_product_attention
+from ..softmax import softmax
+from . import Report, call, describe, run_checks
+
+__all__ = ["check_masked_attention", "check_attention_entropy"]
+
+
+def _quiet_call(candidate: Callable[..., Any], *args: Any) -> Any:
+    """Call the candidate with NumPy's warnings silenced (the report says what went wrong)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return call(candidate, *args)
+
+
+def _as_floats(value: Any) -> np.ndarray | None:
+    if isinstance(value, Exception):
+        return None
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def _pair(result: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(output, weights)`` as float arrays, or None when the result is not such a pair."""
+    if isinstance(result, Exception) or not isinstance(result, tuple | list) or len(result) != 2:
+        return None
+    output, weights = _as_floats(result[0]), _as_floats(result[1])
+    if output is None or weights is None:
+        return None
+    return output, weights
+
+
+def _show(values: np.ndarray) -> str:
+    return np.array2string(values, precision=3, suppress_small=True).replace("\n", "")
+
+
+def _attention_inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Three queries, five keys, d = 4 (so sqrt(d) = 2 is visible), two value columns."""
+    rng = np.random.default_rng(7)
+    return rng.normal(size=(3, 4)) * 2.0, rng.normal(size=(5, 4)), rng.normal(size=(5, 2))
+
+
+def _diagnose(q: np.ndarray, k: np.ndarray, weights: np.ndarray, mask: np.ndarray) -> str:
+    """Name the usual mistake behind wrong weights, when it is one of the usual ones."""
+    scores = q @ k.T
+    d = q.shape[-1]
+    masked_with_zero = np.where(mask, scores / math.sqrt(d), 0.0)
+    mistakes = [
+        (softmax(scores, where=mask), "it looks like you forgot to divide the scores by sqrt(d)"),
+        (softmax(scores / d, where=mask), "divide by sqrt(d), not by d"),
+        (softmax(scores / math.sqrt(d), axis=0), "softmax must run over the keys (the last axis)"),
+        (softmax(masked_with_zero), "masked scores set to 0 still get weight: use -inf"),
+    ]
+    for wrong, message in mistakes:
+        if wrong.shape == weights.shape and np.allclose(wrong, weights, atol=1e-6):
+            return message
+    return ""
+
+
+def check_masked_attention(candidate: Callable[..., Any]) -> Report:
+    """Exercise 7.1: ``candidate(q, k, v, mask)`` returns ``(output, weights)``.
+
+    ``q`` is ``(n_q, d)``, ``k`` is ``(n_k, d)``, ``v`` is ``(n_k, d_v)`` and ``mask`` a
+    boolean ``(n_q, n_k)`` array, True where a query may attend to a key. Checks shapes,
+    every key allowed (catches a missing sqrt(d) and a softmax over the wrong axis), a
+    padding mask (masked keys get exactly 0), a causal mask, weights summing to 1, and a
+    fully-masked query row (all zeros, not NaN).
+    """
+
+    def checks(report: Report) -> None:
+        q, k, v = _attention_inputs()
+        n_q, n_k = len(q), len(k)
+
+        def attempt(mask: np.ndarray) -> tuple[Any, tuple[np.ndarray, np.ndarray] | None]:
+            result = _quiet_call(candidate, q, k, v, mask)
+            return result, _pair(result)
+
+        everything = np.ones((n_q, n_k), dtype=bool)
+        result, pair = attempt(everything)
+        shapes_ok = pair is not None and (pair[0].shape, pair[1].shape) == ((n_q, 2), (n_q, n_k))
+        got = describe(result) if pair is None else f"shapes {pair[0].shape} and {pair[1].shape}"
+        report.expect(
+            shapes_ok,
+            f"returns (output, weights) with shapes ({n_q}, 2) and ({n_q}, {n_k})",
+            hint=f"got {got}",
+        )
+        if not shapes_ok:
+            return
+
+        def compare(name: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+            result, pair = attempt(mask)
+            output, weights = scaled_dot_product_attention(q, k, v, mask)
+            if pair is None or pair[1].shape != weights.shape:
+                report.expect(
+                    False, f"matches the reference {name}", hint=f"got {describe(result)}"
+                )
+                return None
+            close = np.allclose(pair[1], weights, atol=1e-6) and np.allclose(
+                pair[0], output, atol=1e-6
+            )
+            hint = _diagnose(q, k, pair[1], mask) or (
+                f"row 0 of the weights: expected {_show(weights[0])}, got {_show(pair[1][0])}"
+            )
+            report.expect(close, f"matches the reference {name}", hint=hint)
+            return pair
+
+        compare("with every key allowed", everything)
+        padded = np.broadcast_to(padding_mask([3], n_k), (n_q, n_k)).copy()
+        pair = compare("with the last 2 keys masked as padding", padded)
+        if pair is not None:
+            leaked = float(np.abs(pair[1][:, 3:]).max())
+            report.expect(
+                leaked == 0.0,
+                "padding keys get weight exactly 0",
+                hint=f"they get up to {leaked:.3g}: masked scores must be -inf before the softmax",
+            )
+        causal = compare("with a causal mask", causal_mask(n_k)[:n_q])
+        if causal is not None:
+            sums = causal[1].sum(axis=-1)
+            report.expect(
+                np.allclose(sums, 1.0),
+                "each row of weights sums to 1",
+                hint=f"row sums are {_show(sums)}",
+            )
+        fully_masked = everything.copy()
+        fully_masked[1] = False
+        result, pair = attempt(fully_masked)
+        zeros = (
+            pair is not None
+            and pair[1].shape == (n_q, n_k)
+            and not np.isnan(pair[1]).any()
+            and not np.isnan(pair[0]).any()
+            and np.all(pair[1][1] == 0)
+            and np.all(pair[0][1] == 0)
+        )
+        if pair is None:
+            hint = f"got {describe(result)}"
+        elif np.isnan(pair[1]).any() or np.isnan(pair[0]).any():
+            hint = "got NaN: softmax over a row of -inf is 0/0; use softmax(..., where=mask)"
+        else:
+            hint = f"got weights {_show(pair[1][1])}"
+        report.expect(
+            zeros, "a query with every key masked gets zero weights and a zero output", hint=hint
+        )
+
+    return run_checks("Exercise 7.1 - masked attention", checks)
+
+
+def check_attention_entropy(candidate: Callable[[Any], Any]) -> Report:
+    r"""Exercise 7.2: ``candidate(weights)`` returns the entropy of each row, in nats.
+
+    :math:`H = -\sum_j w_j \log w_j` over the last axis, with :math:`0 \log 0 = 0`, so a
+    row with masked (zero) weights has a finite entropy and an all-zero row has entropy 0.
+    The result has the weights' shape without the last axis.
+    """
+
+    def checks(report: Report) -> None:
+        uniform = np.full(4, 0.25)
+        result = _as_floats(got := _quiet_call(candidate, uniform))
+        report.expect(
+            result is not None and result.shape == () and np.isclose(result, math.log(4)),
+            "a uniform row over 4 keys has entropy log(4) = 1.386",
+            hint=f"got {describe(got)}",
+        )
+        one_hot = np.array([0.0, 1.0, 0.0])
+        result = _as_floats(got := _quiet_call(candidate, one_hot))
+        nan_hint = "0 * log(0) gives NaN in NumPy: treat those terms as 0"
+        report.expect(
+            result is not None and result.shape == () and np.isclose(result, 0.0),
+            "a one-hot row has entropy 0",
+            hint=nan_hint
+            if result is not None and np.isnan(result).any()
+            else f"got {describe(got)}",
+        )
+        rows = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.0, 0.0, 0.0]])
+        expected = np.array(
+            [math.log(2), -(0.2 * math.log(0.2) + 0.3 * math.log(0.3) + 0.5 * math.log(0.5)), 0.0]
+        )
+        batch = np.stack([rows, rows[::-1]])
+        result = _as_floats(got := _quiet_call(candidate, batch))
+        ok = (
+            result is not None
+            and result.shape == (2, 3)
+            and np.allclose(result, np.stack([expected, expected[::-1]]))
+        )
+        if result is None:
+            hint = f"got {describe(got)}"
+        elif result.shape != (2, 3):
+            hint = f"for weights of shape (2, 3, 3) expected shape (2, 3), got {result.shape}: sum over the last axis"
+        elif np.isnan(result).any():
+            hint = nan_hint
+        else:
+            hint = f"expected {_show(expected)} for the first matrix, got {_show(result[0])}"
+        report.expect(
+            ok,
+            "one entropy per row of a (2, 3, 3) batch, masked zeros and an all-zero row included",
+            hint=hint,
+        )
+
+    return run_checks("Exercise 7.2 - attention entropy", checks)
