@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._arrays import as_real_array, check_axis
-from .softmax import log_softmax, softmax
+from ._softmax import log_softmax, softmax
 
 __all__ = ["cross_entropy", "cross_entropy_grad"]
 

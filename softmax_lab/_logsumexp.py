@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._arrays import as_real_array, check_axis, check_where, row_blocks
-from .softmax import _masked, _peak_and_log_rest, _rows
+from ._softmax import _masked, _peak_and_log_rest, _rows
 
 __all__ = ["logsumexp"]
 

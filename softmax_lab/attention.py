@@ -28,7 +28,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 
 from ._arrays import as_real_array
-from .softmax import softmax
+from ._softmax import softmax
 
 __all__ = [
     "causal_mask",

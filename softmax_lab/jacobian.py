@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._arrays import as_real_array, check_axis
-from .softmax import softmax
+from ._softmax import softmax
 
 __all__ = ["softmax_jacobian", "softmax_jvp", "softmax_vjp"]
 

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..attention import causal_mask, padding_mask, scaled_dot_product_attention
-from ..softmax import softmax
+from .._softmax import softmax
 from . import Report, call, describe, run_checks
 
 __all__ = ["check_masked_attention", "check_attention_entropy"]

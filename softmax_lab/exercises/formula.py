@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from ..softmax import softmax
+from .._softmax import softmax
 from . import Report, call, describe, run_checks
 
 __all__ = ["check_softmax_by_hand", "check_temperature_for_top", "check_sigmoid_via_softmax"]
