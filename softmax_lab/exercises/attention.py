@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from ..attention import causal_mask, padding_mask, scaled_dot_product_attention
 from .._softmax import softmax
+from ..attention import causal_mask, padding_mask, scaled_dot_product_attention
 from . import Report, call, describe, run_checks
 
 __all__ = ["check_masked_attention", "check_attention_entropy"]
