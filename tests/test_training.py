@@ -1,0 +1,300 @@
+"""Tests for the notebook-05 helpers: device choice, Iris splits, the training loop."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_iris
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+from softmax_lab import device as device_module
+from softmax_lab.data import holdout_split, load_iris_split
+from softmax_lab.device import pick_device
+from softmax_lab.training import History, evaluate, make_mlp, predict_proba, train
+
+# --- device -------------------------------------------------------------------------
+
+
+def test_pick_device_prefers_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(device_module, "_mps_available", lambda: True)
+    assert pick_device() == torch.device("cuda")
+
+
+def test_pick_device_uses_mps_without_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(device_module, "_mps_available", lambda: True)
+    assert pick_device() == torch.device("mps")
+
+
+def test_pick_device_falls_back_to_cpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(device_module, "_mps_available", lambda: False)
+    result = pick_device()
+    assert isinstance(result, torch.device) and result.type == "cpu"
+
+
+# --- data ---------------------------------------------------------------------------
+
+
+def test_iris_split_sizes_follow_the_article():
+    iris = load_iris_split()
+    assert len(iris.x_train) + len(iris.x_val) == 120 and len(iris.x_test) == 30
+    assert (len(iris.x_train), len(iris.x_val)) == (96, 24)
+    assert iris.x_train.shape[1] == 4
+    assert len(iris.y_train) == 96 and len(iris.y_val) == 24 and len(iris.y_test) == 30
+
+
+def test_iris_split_matches_sklearn_and_keras_validation_split():
+    bunch = load_iris()
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        bunch.data, bunch.target, test_size=0.2, random_state=42
+    )
+    iris = load_iris_split()
+    np.testing.assert_array_equal(iris.x_test, x_test)
+    np.testing.assert_array_equal(iris.y_test, y_test)
+    # Keras' validation_split=0.2 holds out the last 20 % of the rows, unshuffled.
+    np.testing.assert_array_equal(iris.x_train, x_rest[:96])
+    np.testing.assert_array_equal(iris.x_val, x_rest[96:])
+    np.testing.assert_array_equal(iris.y_val, y_rest[96:])
+
+
+def test_iris_parts_are_disjoint_and_cover_the_data():
+    iris = load_iris_split()
+    rows = np.concatenate([iris.x_train, iris.x_val, iris.x_test])
+    labels = np.concatenate([iris.y_train, iris.y_val, iris.y_test])
+    bunch = load_iris()
+    together = np.column_stack([rows, labels])
+    original = np.column_stack([bunch.data, bunch.target])
+    np.testing.assert_array_equal(np.unique(together, axis=0), np.unique(original, axis=0))
+    assert len(together) == 150
+
+
+def test_standardisation_uses_training_statistics_only():
+    raw = load_iris_split()
+    scaled = load_iris_split(standardize=True)
+    mean, std = raw.x_train.mean(axis=0), raw.x_train.std(axis=0)
+    np.testing.assert_allclose(scaled.x_train.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(scaled.x_train.std(axis=0), 1.0)
+    np.testing.assert_allclose(scaled.x_test, (raw.x_test - mean) / std)
+    np.testing.assert_allclose(scaled.x_val, (raw.x_val - mean) / std)
+    # the test rows are not standardised by their own statistics
+    assert np.abs(scaled.x_test.mean(axis=0)).max() > 1e-3
+    np.testing.assert_allclose(scaled.transform(raw.x_test[:3]), scaled.x_test[:3])
+    np.testing.assert_array_equal(raw.transform([5.1, 3.5, 1.4, 0.2]), [5.1, 3.5, 1.4, 0.2])
+
+
+def test_petal_features_and_names():
+    iris = load_iris_split(features=(2, 3))
+    assert iris.x_train.shape == (96, 2)
+    assert iris.feature_names == ("petal length (cm)", "petal width (cm)")
+    assert iris.class_names == ("setosa", "versicolor", "virginica")
+    with pytest.raises(ValueError, match="features"):
+        load_iris_split(features=(4,))
+    with pytest.raises(ValueError, match="features"):
+        iris.transform([1.0, 2.0, 3.0])
+
+
+def test_holdout_split_stratified_keeps_proportions():
+    x = np.arange(40.0).reshape(20, 2)
+    y = np.array([0] * 10 + [1] * 5 + [2] * 5)
+    _, y_kept, _, y_held = holdout_split(x, y, 0.4, stratify=True, seed=0)
+    assert np.bincount(y_held).tolist() == [4, 2, 2]
+    assert np.bincount(y_kept).tolist() == [6, 3, 3]
+
+
+def test_holdout_split_unshuffled_takes_the_last_rows():
+    x = np.arange(10.0).reshape(5, 2)
+    x_kept, y_kept, x_held, y_held = holdout_split(x, np.arange(5), 0.2, shuffle=False)
+    assert x_held.tolist() == [[8.0, 9.0]] and y_kept.tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("features", "labels", "fraction", "kwargs", "match"),
+    [
+        (np.zeros(10), np.zeros(10), 0.2, {}, "features must be 2-D"),
+        (np.zeros((10, 2)), np.zeros(9), 0.2, {}, "labels must be 1-D"),
+        (np.zeros((10, 2)), np.zeros(10), 0.0, {}, "fraction"),
+        (np.zeros((10, 2)), np.zeros(10), 1.0, {}, "fraction"),
+        (np.zeros((10, 2)), np.zeros(10), 0.95, {}, "nothing to keep"),
+        (np.zeros((10, 2)), np.zeros(10), 0.2, {"stratify": True, "shuffle": False}, "stratify"),
+    ],
+)
+def test_holdout_split_rejects_bad_input(features, labels, fraction, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        holdout_split(features, labels, fraction, **kwargs)
+
+
+# --- training -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris_split(standardize=True)
+
+
+def test_make_mlp_shape_and_seed_do_not_touch_global_rng():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    model = make_mlp(4, 8, 3, seed=0)
+    assert torch.equal(torch.rand(3), expected)
+    assert model(torch.zeros(5, 4)).shape == (5, 3)
+    assert sum(p.numel() for p in model.parameters()) == 4 * 8 + 8 + 8 * 3 + 3
+    assert not torch.equal(make_mlp(seed=0)[0].weight, make_mlp(seed=1)[0].weight)
+    with pytest.raises(ValueError, match="n_hidden"):
+        make_mlp(4, 0, 3)
+
+
+def test_training_is_deterministic_on_cpu(iris):
+    runs = []
+    for _ in range(2):
+        model = make_mlp(seed=0)
+        history = train(
+            model, iris.x_train, iris.y_train, x_val=iris.x_val, y_val=iris.y_val, epochs=20
+        )
+        runs.append((history, model))
+    (first, model_a), (second, model_b) = runs
+    assert first == second
+    assert len(first) == 20 and len(first.val_accuracy) == 20
+    for a, b in zip(model_a.parameters(), model_b.parameters(), strict=True):
+        assert torch.equal(a, b)
+    other = train(make_mlp(seed=0), iris.x_train, iris.y_train, epochs=20, seed=1)
+    assert other.train_loss != first.train_loss  # the seed does drive the shuffling
+
+
+def test_train_matches_a_hand_written_loop(iris):
+    model, reference = make_mlp(seed=0), make_mlp(seed=0)
+    history = train(model, iris.x_train, iris.y_train, epochs=3, batch_size=8, lr=1e-3)
+    x = torch.tensor(iris.x_train, dtype=torch.float32)
+    y = torch.tensor(iris.y_train)
+    optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3)
+    shuffler = torch.Generator().manual_seed(0)
+    losses = []
+    for _ in range(3):
+        order = torch.randperm(96, generator=shuffler)
+        total = 0.0
+        for start in range(0, 96, 8):
+            batch = order[start : start + 8]
+            loss = nn.functional.cross_entropy(reference(x[batch]), y[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        losses.append(total / 96)
+    np.testing.assert_allclose(history.train_loss, losses, rtol=1e-6)
+    for a, b in zip(model.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_training_learns_iris(iris):
+    model = make_mlp(seed=0)
+    history = train(model, iris.x_train, iris.y_train, x_val=iris.x_val, y_val=iris.y_val)
+    assert history.train_loss[-1] < 0.5 * history.train_loss[0]
+    loss, accuracy = evaluate(model, iris.x_test, iris.y_test)
+    assert accuracy >= 0.9 and loss < 0.5
+    assert set(History().as_dict()) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
+
+
+def test_train_restores_the_thread_count():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        train(make_mlp(seed=0), np.zeros((8, 4)), np.zeros(8, dtype=np.int64), epochs=1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_evaluate_against_torch():
+    model = make_mlp(seed=3)
+    x = torch.randn(10, 4, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
+    loss, accuracy = evaluate(model, x, y)
+    with torch.no_grad():
+        logits = model(x)
+    assert math.isclose(loss, float(nn.functional.cross_entropy(logits, y)), rel_tol=1e-6)
+    assert accuracy == float((logits.argmax(1) == y).float().mean())
+
+
+def test_predict_proba_rows_sum_to_one_and_match_torch():
+    model = make_mlp(seed=0)
+    x = torch.randn(7, 4, generator=torch.Generator().manual_seed(1)) * 3
+    p = predict_proba(model, x)
+    assert p.shape == (7, 3) and p.dtype == np.float64
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    assert (p > 0).all() and (p < 1).all()
+    with torch.no_grad():
+        expected = torch.softmax(model(x), dim=1).numpy()
+    np.testing.assert_allclose(p, expected, atol=1e-6)
+    np.testing.assert_array_equal(p.argmax(axis=1), model(x).argmax(dim=1).numpy())
+    single = predict_proba(model, x[0].numpy())
+    assert single.shape == (3,)
+    np.testing.assert_allclose(single, p[0])
+
+
+def test_predict_proba_restores_training_mode():
+    model = make_mlp(seed=0)
+    model.train()
+    predict_proba(model, [[1.0, 2.0, 3.0, 4.0]])
+    assert model.training
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"epochs": 0}, ValueError, "epochs"),
+        ({"epochs": 2.5}, ValueError, "epochs"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"lr": -1e-3}, ValueError, "lr"),
+        ({"lr": float("nan")}, ValueError, "lr"),
+        ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
+        ({"x_val": np.zeros((2, 4))}, ValueError, "x_val"),
+    ],
+)
+def test_train_rejects_bad_settings(kwargs, error, match):
+    x, y = np.zeros((4, 4)), np.array([0, 1, 2, 0])
+    with pytest.raises(error, match=match):
+        train(make_mlp(seed=0), x, y, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "error", "match"),
+    [
+        (np.zeros((4, 4)), np.array([0.0, 1.0, 2.0, 0.0]), TypeError, "y_train must be integer"),
+        (np.zeros((4, 4)), np.array([0, 1, 2]), ValueError, "y_train must be 1-D"),
+        (np.zeros((4, 4)), np.array([0, -1, 2, 0]), ValueError, ">= 0"),
+        (np.zeros(4), np.array([0, 1, 2, 0]), ValueError, "x_train must be 2-D"),
+        (np.array([["a"] * 4] * 4), np.array([0, 1, 2, 0]), TypeError, "x_train"),
+    ],
+)
+def test_train_rejects_bad_data(x, y, error, match):
+    with pytest.raises(error, match=match):
+        train(make_mlp(seed=0), x, y, epochs=1)
+
+
+def test_predict_proba_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="x must be 2-D"):
+        predict_proba(make_mlp(seed=0), np.zeros((2, 2, 4)))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_training_agrees_with_cpu(iris, monkeypatch):
+    # cuBLAS needs this to honour torch.use_deterministic_algorithms(True) if it is set
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    probabilities = {}
+    for name in ("cpu", "cuda"):
+        model = make_mlp(seed=0).to(name)
+        history = train(model, iris.x_train, iris.y_train, x_val=iris.x_val, y_val=iris.y_val)
+        assert len(history) == 100
+        loss, accuracy = evaluate(model, iris.x_test, iris.y_test)
+        assert accuracy >= 0.9, f"{name}: test accuracy {accuracy}"
+        assert next(model.parameters()).device.type == name
+        probabilities[name] = predict_proba(model, iris.x_test)
+    np.testing.assert_allclose(probabilities["cuda"], probabilities["cpu"], atol=2e-3)
+    np.testing.assert_array_equal(probabilities["cuda"].argmax(1), probabilities["cpu"].argmax(1))
