@@ -16,6 +16,7 @@ from ._softmax import log_softmax, naive_softmax, softmax
 from .device import pick_device
 from .data import IrisSplit, holdout_split, load_iris_split
 from .training import History, evaluate, make_mlp, predict_proba, train
+
 # --- notebook 06: calibration ---
 from .calibration import expected_calibration_error, fit_temperature
 
