@@ -16,9 +16,18 @@ FIRST_NOTEBOOK = "00_start_here.ipynb"
 
 
 def lab_command(
-    port: int, token: str, *, open_browser: bool = True, extra: list[str] | None = None
+    port: int,
+    token: str,
+    *,
+    open_browser: bool = True,
+    extra: list[str] | None = None,
+    root_dir: Path | str | None = None,
 ) -> list[str]:
-    """The JupyterLab command line: loopback only, a token required, opening notebook 00."""
+    """The JupyterLab command line: loopback only, a token required, opening notebook 00.
+
+    ``root_dir`` serves another folder than notebooks/ (the browser check serves a
+    temporary copy, so autosave never writes into the committed notebooks).
+    """
     command = [
         sys.executable,
         "-m",
@@ -27,7 +36,7 @@ def lab_command(
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
-        f"--ServerApp.root_dir={NOTEBOOKS}",
+        f"--ServerApp.root_dir={NOTEBOOKS if root_dir is None else root_dir}",
         f"--IdentityProvider.token={token}",
         f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}",
     ]
