@@ -23,18 +23,6 @@ from .calibration import expected_calibration_error, fit_temperature
 # --- notebook 07: attention ---
 from .attention import causal_mask, padding_mask, scaled_dot_product_attention
 
-from .alternatives import gumbel_max_sample, gumbel_softmax, sparsemax, sparsemax_jvp  # (09)
-from .online import (
-    NormaliserState,
-    chunk_state,
-    merge_states,
-    online_logsumexp,
-    online_softmax,
-    split_vocab,
-    tiled_attention,
-    vocab_parallel_cross_entropy,
-)  # (10)
-
 # --- notebook 08: softmax policies ---
 from .policies import (
     boltzmann_probabilities,
@@ -49,5 +37,20 @@ from .policies import (
 )
 from .bandits import BanditResult, run_bandit
 from .gridworld import GridWorld, rollout
+
+# --- notebook 09: beyond softmax ---
+from .alternatives import gumbel_max_sample, gumbel_softmax, sparsemax, sparsemax_jvp
+
+# --- notebook 10: softmax at scale ---
+from .online import (
+    NormaliserState,
+    chunk_state,
+    merge_states,
+    online_logsumexp,
+    online_softmax,
+    split_vocab,
+    tiled_attention,
+    vocab_parallel_cross_entropy,
+)
 
 __version__ = "0.1.0"

@@ -19,7 +19,23 @@ RESULTS = compare(
 def test_within_5_eps_for_moderate_spread_and_never_worse_than_scipy(case):
     if case["spread"] < 10:
         assert case["ours"] <= 5, case
-    assert case["ours"] <= case["scipy"] + 1e-9, case
+    # half an eps of slack: on a 10-entry row which rounding lands nearer is luck
+    assert case["ours"] <= case["scipy"] + 0.5, case
+
+
+def test_skipping_the_shift_where_it_is_safe_removes_its_rounding_error():
+    # a dominant entry 40 above the rest: shifting costs scipy ~16 eps (float64)
+    dominant = [case for case in RESULTS if case["case"] == "dominant"]
+    for case in dominant:
+        assert case["ours"] <= 3, case
+        assert case["scipy"] >= 8, case  # the effect is real, not a weak reference
+
+
+def test_rows_beyond_the_safe_range_still_use_the_shift():
+    big = np.array([800.0, 799.0, -5.0])  # exp(800) overflows float64
+    np.testing.assert_allclose(softmax(big), exact_softmax(big), rtol=1e-15)
+    tiny = np.array([-800.0, -801.0])  # exp(-800) is below the smallest float64
+    np.testing.assert_allclose(softmax(tiny), exact_softmax(tiny), rtol=1e-15)
 
 
 def test_the_reference_is_exact_on_a_hand_checked_case():
