@@ -7,6 +7,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NB     ?= notebooks/*.ipynb
 PORT   ?= 8888
+# On Linux, PyPI's torch is a CUDA build of several GB. Without an NVIDIA GPU, a CPU build is
+# enough: make lab TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MPLBACKEND := module://matplotlib_inline.backend_inline
@@ -27,7 +30,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "softmax-lab needs Python 3.11 or newer as '$(PYTHON)': install it (e.g. apt install python3 python3-venv) or run make PYTHON=/path/to/python3.11"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "softmax-lab needs Python >= 3.11; '$(PYTHON)' is $$($(PYTHON) -V 2>&1). Run make PYTHON=/path/to/python3.11"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "could not create $(VENV): install the venv module (e.g. apt install python3-venv)"; exit 1; }
-	$(PY) -m pip install --quiet -e '.[notebooks,test]'
+	$(PY) -m pip install --quiet $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -e '.[notebooks,test]'
 	$(PY) -m ipykernel install --sys-prefix --name softmax-lab --display-name "Python (softmax-lab)" >/dev/null
 	@touch $(STAMP)
 	@echo "set-up done: $(VENV) is ready"
