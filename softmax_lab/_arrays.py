@@ -90,4 +90,6 @@ def check_out(out: NDArray | None, shape: tuple[int, ...], dtype: np.dtype) -> N
 def row_blocks(rows: int, row_length: int, itemsize: int) -> list[slice]:
     """Slices of consecutive rows, each block small enough to stay in cache."""
     per_block = max(1, BLOCK_BYTES // max(1, row_length * itemsize))
+    if rows <= per_block:
+        return [slice(None)]
     return [slice(start, min(start + per_block, rows)) for start in range(0, rows, per_block)]

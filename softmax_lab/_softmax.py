@@ -38,6 +38,9 @@ and rounded once to float16; bool and integer input give float64.
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -76,6 +79,8 @@ def naive_softmax(x: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
 
 def _rows(array: NDArray, axis: int) -> NDArray:
     """A C-contiguous 2-D view (or copy) with ``axis`` as the rows' last dimension."""
+    if axis == array.ndim - 1:  # the common case; moveaxis costs microseconds on small rows
+        return np.ascontiguousarray(array).reshape(-1, array.shape[-1])
     moved = np.moveaxis(array, axis, -1)
     return np.ascontiguousarray(moved).reshape(-1, moved.shape[-1])
 
@@ -90,8 +95,19 @@ def _scaled_block(block: NDArray, temperature: float, out: NDArray) -> NDArray:
     if temperature == 1.0:
         np.copyto(out, block)
     else:
-        np.divide(block, temperature, out=out)
+        with np.errstate(over="ignore"):
+            np.divide(block, temperature, out=out)
+        _check_scaling(block, out, temperature)
     return out
+
+
+def _check_scaling(block: NDArray, scaled: NDArray, temperature: float) -> None:
+    """A finite score that ``/ temperature`` turned into inf would silently win all the mass."""
+    if np.any(np.isinf(scaled) & np.isfinite(block)):
+        raise ValueError(
+            f"x / temperature overflows {block.dtype} (temperature={temperature}); "
+            "raise the temperature or rescale the scores"
+        )
 
 
 def _share_among_positive_infinities(
@@ -104,6 +120,7 @@ def _share_among_positive_infinities(
         out[rows] = np.log(share) if log else share
 
 
+@functools.lru_cache(maxsize=64)
 def _unshifted_range(dtype: np.dtype, n: int) -> tuple[float, float]:
     """Scores for which ``exp(x) / sum(exp(x))`` needs no shift: no overflow, no subnormals.
 
@@ -112,8 +129,8 @@ def _unshifted_range(dtype: np.dtype, n: int) -> tuple[float, float]:
     error of the same size (about 20 eps for a row whose maximum stands 40 above the rest).
     """
     info = np.finfo(dtype)
-    lowest = float(np.log(info.smallest_normal)) + 1.0
-    highest = float(np.log(info.max)) - float(np.log(n)) - 1.0
+    lowest = math.log(float(info.smallest_normal)) + 1.0
+    highest = math.log(float(info.max)) - math.log(n) - 1.0
     return lowest, highest
 
 
@@ -201,20 +218,28 @@ def softmax(
     rows_out = result.reshape(rows_in.shape) if direct else np.empty(rows_in.shape, array.dtype)
     n = rows_in.shape[1]
     lowest, highest = _unshifted_range(rows_in.dtype, n)
-    with np.errstate(invalid="ignore", over="ignore"):
-        for rows in row_blocks(len(rows_in), n, rows_in.itemsize):
-            block, block_out = rows_in[rows], rows_out[rows]
-            scaled = block if temperature == 1.0 else np.divide(block, temperature, out=block_out)
-            peak = scaled.max(axis=1, keepdims=True)
-            if peak.max() <= highest and scaled.min() >= lowest:
-                np.exp(scaled, out=block_out)
-            else:
-                np.subtract(scaled, peak, out=block_out)
-                np.exp(block_out, out=block_out)
+    for rows in row_blocks(len(rows_in), n, rows_in.itemsize):
+        block, block_out = rows_in[rows], rows_out[rows]
+        if temperature == 1.0:
+            scaled = block
+        else:
+            with np.errstate(over="ignore"):
+                scaled = np.divide(block, temperature, out=block_out)
+        # one max and one min over the whole block decide; NaN fails both tests
+        if scaled.max() <= highest and scaled.min() >= lowest:
+            np.exp(scaled, out=block_out)
             np.divide(block_out, block_out.sum(axis=1, keepdims=True), out=block_out)
-            infinite = np.isposinf(peak[:, 0])
-            if infinite.any():
-                _share_among_positive_infinities(block, block_out, infinite, log=False)
+            continue
+        if temperature != 1.0:
+            _check_scaling(block, scaled, temperature)
+        with np.errstate(invalid="ignore"):  # inf - inf and NaN rows: handled below
+            peak = scaled.max(axis=1, keepdims=True)
+            np.subtract(scaled, peak, out=block_out)
+            np.exp(block_out, out=block_out)
+            np.divide(block_out, block_out.sum(axis=1, keepdims=True), out=block_out)
+        infinite = peak[:, 0] == np.inf
+        if infinite.any():
+            _share_among_positive_infinities(block, block_out, infinite, log=False)
     if not direct:
         result[...] = _from_rows(rows_out, array.shape, axis)
     if mask is not None:

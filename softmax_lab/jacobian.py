@@ -60,15 +60,17 @@ def _product(x: ArrayLike, v: ArrayLike, axis: int) -> NDArray[np.floating]:
     if array.ndim == 0:
         raise ValueError("x must have at least one dimension; got a scalar")
     axis = check_axis(axis, array.ndim)
-    try:
-        np.broadcast_shapes(array.shape, vector.shape)
-    except ValueError as error:
-        raise ValueError(
-            f"v of shape {vector.shape} does not broadcast against x of shape {array.shape}"
-        ) from error
+    if vector.shape != array.shape:
+        try:
+            np.broadcast_shapes(array.shape, vector.shape)
+        except ValueError as error:
+            raise ValueError(
+                f"v of shape {vector.shape} does not broadcast against x of shape {array.shape}"
+            ) from error
     s = softmax(array, axis=axis)
-    weighted_mean = np.sum(s * vector, axis=axis, keepdims=True)
-    return (s * (vector - weighted_mean)).astype(result_dtype, copy=False)
+    product = vector - (s * vector).sum(axis=axis, keepdims=True)
+    product *= s
+    return product.astype(result_dtype, copy=False)
 
 
 def softmax_jvp(x: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floating]:

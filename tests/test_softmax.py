@@ -243,3 +243,11 @@ def test_where_that_does_not_broadcast_is_rejected():
 def test_out_of_wrong_shape_or_dtype_is_rejected(out):
     with pytest.raises(ValueError, match="out"):
         softmax(np.zeros((2, 3)), out=out)
+
+
+def test_a_temperature_that_overflows_the_scores_is_an_error_not_a_tie():
+    x = np.array([1e308, 0.99e308])  # x / 0.5 is inf for both: a silent [0.5, 0.5] would be wrong
+    for f in (softmax, log_softmax):
+        with pytest.raises(ValueError, match="temperature"):
+            f(x, temperature=0.5)
+    np.testing.assert_array_equal(softmax(x, temperature=2.0), [1.0, 0.0])
