@@ -9,8 +9,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 # Rows processed per block are chosen so one block of the working dtype stays in
-# cache (about 256 KiB): each block is read from memory once and written once.
-BLOCK_BYTES = 1 << 18
+# cache (about 512 KiB, measured best here): each block is read from memory once and
+# written once.
+BLOCK_BYTES = 1 << 19
 
 
 def as_real_array(x: ArrayLike, name: str = "x") -> tuple[NDArray[np.floating], np.dtype]:

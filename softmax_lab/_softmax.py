@@ -7,10 +7,11 @@ by the row sum; log-softmax subtracts
 maximum is what keeps ``exp`` from overflowing, but the shift is not free: rounding
 :math:`x_i - \max` costs up to :math:`|x_i - \max| \cdot \varepsilon / 2`, which ``exp``
 turns into a relative error of the same size (the spread term of their error bound).
-So softmax shifts only the blocks of rows that need it: where every score lies in a range
-in which ``exp`` can neither overflow (the sum included) nor fall into subnormals, it
-computes ``exp(x) / sum(exp(x))`` directly, and is then within about 2 eps of the exact
-result whatever the spread (scipy and torch: about 17 eps on a row whose maximum stands
+So softmax shifts only the blocks of rows that need it: where no ``exp`` can overflow (the
+sum included) and every row sum is at least 1 (so every probability above the smallest
+normal number comes from a normal, full-precision exponential), it computes
+``exp(x) / sum(exp(x))`` directly, and is then within about 2 eps of the exact result
+whatever the spread (scipy and torch: about 17 eps on a row whose maximum stands
 40 above the rest). Rows are processed in cache-sized blocks, so each block is read from
 memory once and written once.
 
@@ -121,17 +122,14 @@ def _share_among_positive_infinities(
 
 
 @functools.lru_cache(maxsize=64)
-def _unshifted_range(dtype: np.dtype, n: int) -> tuple[float, float]:
-    """Scores for which ``exp(x) / sum(exp(x))`` needs no shift: no overflow, no subnormals.
+def _largest_unshifted(dtype: np.dtype, n: int) -> float:
+    """The largest score for which ``sum(exp(x))`` over ``n`` entries cannot overflow.
 
-    Inside this range the shift by the maximum buys nothing and costs accuracy: rounding
+    Below it the shift by the maximum buys nothing and costs accuracy: rounding
     ``x - max`` loses up to ``|x - max| * eps / 2``, which ``exp`` turns into a relative
     error of the same size (about 20 eps for a row whose maximum stands 40 above the rest).
     """
-    info = np.finfo(dtype)
-    lowest = math.log(float(info.smallest_normal)) + 1.0
-    highest = math.log(float(info.max)) - math.log(n) - 1.0
-    return lowest, highest
+    return math.log(float(np.finfo(dtype).max)) - math.log(n) - 1.0
 
 
 def _masked(array: NDArray, where: NDArray | None) -> NDArray:
@@ -217,7 +215,7 @@ def softmax(
     direct = axis == array.ndim - 1 and result.flags.c_contiguous and result_dtype == array.dtype
     rows_out = result.reshape(rows_in.shape) if direct else np.empty(rows_in.shape, array.dtype)
     n = rows_in.shape[1]
-    lowest, highest = _unshifted_range(rows_in.dtype, n)
+    highest = _largest_unshifted(rows_in.dtype, n)
     for rows in row_blocks(len(rows_in), n, rows_in.itemsize):
         block, block_out = rows_in[rows], rows_out[rows]
         if temperature == 1.0:
@@ -225,11 +223,16 @@ def softmax(
         else:
             with np.errstate(over="ignore"):
                 scaled = np.divide(block, temperature, out=block_out)
-        # one max and one min over the whole block decide; NaN fails both tests
-        if scaled.max() <= highest and scaled.min() >= lowest:
+        # Unshifted when no exp can overflow (one max over the block; NaN fails it) and every
+        # row sum is >= 1: then any entry with a normal probability has a normal exp.
+        if scaled.max() <= highest:
             np.exp(scaled, out=block_out)
-            np.divide(block_out, block_out.sum(axis=1, keepdims=True), out=block_out)
-            continue
+            sums = block_out.sum(axis=1, keepdims=True)
+            if sums.min() >= 1.0:
+                np.divide(block_out, sums, out=block_out)
+                continue
+            if temperature != 1.0:  # scaled lived in block_out: compute it again
+                scaled = np.divide(block, temperature, out=block_out)
         if temperature != 1.0:
             _check_scaling(block, scaled, temperature)
         with np.errstate(invalid="ignore"):  # inf - inf and NaN rows: handled below
