@@ -24,8 +24,11 @@ False
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 
 class NotFinished(Exception):
@@ -66,10 +69,13 @@ class Report:
 def call(candidate: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call the learner's function; turn a stub into :class:`NotFinished`.
 
-    Any other exception is returned (not raised) so the check can report it by name.
+    NumPy's floating-point warnings are silenced (the report says what went wrong), and any
+    other exception is returned (not raised) so the check can report it by name.
     """
     try:
-        result = candidate(*args, **kwargs)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = candidate(*args, **kwargs)
     except NotImplementedError as stub:
         raise NotFinished from stub
     except Exception as error:  # a learner's bug becomes feedback, not a traceback
@@ -87,6 +93,27 @@ def run_checks(title: str, checks: Callable[[Report], None]) -> Report:
     except NotFinished:
         report.unfinished = True
     return report
+
+
+def as_floats(result: Any) -> np.ndarray | None:
+    """The learner's result as a float array (tensors included), or None when it is not numbers."""
+    if isinstance(result, Exception):
+        return None
+    if hasattr(result, "detach"):  # a torch tensor, possibly requiring grad
+        result = result.detach().cpu().numpy()
+    try:
+        return np.asarray(result, dtype=float)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def show(values: np.ndarray | None, result: Any) -> str:
+    """A short, rounded rendering of a result for feedback lines."""
+    if values is None:
+        return describe(result)
+    if values.ndim == 0:
+        return f"{float(values):.4f}"
+    return np.array2string(values.astype(float), precision=4, suppress_small=True)
 
 
 def describe(value: Any) -> str:

@@ -27,7 +27,6 @@ Exercise 7.1 - masked attention: 4 of 7 checks passed
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -38,13 +37,6 @@ from ..attention import causal_mask, padding_mask, scaled_dot_product_attention
 from . import Report, call, describe, run_checks
 
 __all__ = ["check_masked_attention", "check_attention_entropy"]
-
-
-def _quiet_call(candidate: Callable[..., Any], *args: Any) -> Any:
-    """Call the candidate with NumPy's warnings silenced (the report says what went wrong)."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return call(candidate, *args)
 
 
 def _as_floats(value: Any) -> np.ndarray | None:
@@ -108,7 +100,7 @@ def check_masked_attention(candidate: Callable[..., Any]) -> Report:
         n_q, n_k = len(q), len(k)
 
         def attempt(mask: np.ndarray) -> tuple[Any, tuple[np.ndarray, np.ndarray] | None]:
-            result = _quiet_call(candidate, q, k, v, mask)
+            result = call(candidate, q, k, v, mask)
             return result, _pair(result)
 
         everything = np.ones((n_q, n_k), dtype=bool)
@@ -192,14 +184,14 @@ def check_attention_entropy(candidate: Callable[[Any], Any]) -> Report:
 
     def checks(report: Report) -> None:
         uniform = np.full(4, 0.25)
-        result = _as_floats(got := _quiet_call(candidate, uniform))
+        result = _as_floats(got := call(candidate, uniform))
         report.expect(
             result is not None and result.shape == () and np.isclose(result, math.log(4)),
             "a uniform row over 4 keys has entropy log(4) = 1.386",
             hint=f"got {describe(got)}",
         )
         one_hot = np.array([0.0, 1.0, 0.0])
-        result = _as_floats(got := _quiet_call(candidate, one_hot))
+        result = _as_floats(got := call(candidate, one_hot))
         nan_hint = "0 * log(0) gives NaN in NumPy: treat those terms as 0"
         report.expect(
             result is not None and result.shape == () and np.isclose(result, 0.0),
@@ -213,7 +205,7 @@ def check_attention_entropy(candidate: Callable[[Any], Any]) -> Report:
             [math.log(2), -(0.2 * math.log(0.2) + 0.3 * math.log(0.3) + 0.5 * math.log(0.5)), 0.0]
         )
         batch = np.stack([rows, rows[::-1]])
-        result = _as_floats(got := _quiet_call(candidate, batch))
+        result = _as_floats(got := call(candidate, batch))
         ok = (
             result is not None
             and result.shape == (2, 3)

@@ -24,7 +24,6 @@ Exercise 1.1 - softmax by hand: 1 of 5 checks passed
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -32,32 +31,9 @@ import numpy as np
 from scipy.special import expit
 
 from .._softmax import softmax
-from . import Report, call, describe, run_checks
+from . import Report, as_floats, call, describe, run_checks, show
 
 __all__ = ["check_softmax_by_hand", "check_temperature_for_top", "check_sigmoid_via_softmax"]
-
-
-def _quiet_call(candidate: Callable[..., Any], *args: Any) -> Any:
-    """Call the candidate with NumPy's overflow warnings silenced (the report says it instead)."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return call(candidate, *args)
-
-
-def _as_floats(result: Any) -> np.ndarray | None:
-    """The result as a float array, or None when it is not numbers."""
-    if isinstance(result, Exception):
-        return None
-    try:
-        return np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        return None
-
-
-def _show(values: np.ndarray | None, result: Any) -> str:
-    if values is None:
-        return describe(result)
-    return np.array2string(values, precision=4, suppress_small=True)
 
 
 def check_softmax_by_hand(candidate: Callable[[Any], Any]) -> Report:
@@ -70,8 +46,8 @@ def check_softmax_by_hand(candidate: Callable[[Any], Any]) -> Report:
 
     def checks(report: Report) -> None:
         example = [2.0, 1.0, 0.1]
-        result = _quiet_call(candidate, example)
-        got = _as_floats(result)
+        result = call(candidate, example)
+        got = as_floats(result)
         shaped = got is not None and got.shape == (3,)
         report.expect(
             shaped,
@@ -81,17 +57,17 @@ def check_softmax_by_hand(candidate: Callable[[Any], Any]) -> Report:
         report.expect(
             shaped and np.allclose(got, softmax(example), atol=5e-4),
             "gives about [0.659, 0.242, 0.099] for [2.0, 1.0, 0.1]",
-            hint=f"got {_show(got, result)}",
+            hint=f"got {show(got, result)}",
         )
         negative = [-1.0, 0.5, -3.0, 2.0]
-        result = _quiet_call(candidate, negative)
-        got = _as_floats(result)
+        result = call(candidate, negative)
+        got = as_floats(result)
         fine = got is not None and got.shape == (4,) and np.all(np.isfinite(got))
         report.expect(
             fine and bool(np.all((got > 0) & (got < 1))) and abs(got.sum() - 1) < 1e-9,
             "every output is strictly between 0 and 1 and they sum to 1, "
             "also for negative scores [-1.0, 0.5, -3.0, 2.0]",
-            hint=f"got {_show(got, result)}"
+            hint=f"got {show(got, result)}"
             + (
                 "; did you divide by sum(x) instead of sum(exp(x))?"
                 if fine and got.min() < 0
@@ -101,9 +77,9 @@ def check_softmax_by_hand(candidate: Callable[[Any], Any]) -> Report:
         report.expect(
             fine and np.allclose(got, softmax(negative), rtol=1e-9, atol=0),
             "matches softmax_lab.softmax on [-1.0, 0.5, -3.0, 2.0]",
-            hint=f"got {_show(got, result)}, expected {_show(softmax(negative), None)}",
+            hint=f"got {show(got, result)}, expected {show(softmax(negative), None)}",
         )
-        shifted = _as_floats(_quiet_call(candidate, [x + 10.0 for x in negative]))
+        shifted = as_floats(call(candidate, [x + 10.0 for x in negative]))
         report.expect(
             fine and shifted is not None and np.allclose(shifted, got, rtol=1e-9, atol=0),
             "adding 10 to every score changes nothing",
@@ -127,7 +103,7 @@ def check_temperature_for_top(candidate: Callable[[Any, float], Any]) -> Report:
 
     def checks(report: Report) -> None:
         for scores, top in cases:
-            result = _quiet_call(candidate, scores, top)
+            result = call(candidate, scores, top)
             try:
                 temperature = float(result)
             except (TypeError, ValueError):
@@ -166,8 +142,8 @@ def check_sigmoid_via_softmax(candidate: Callable[[Any], Any]) -> Report:
 
     def checks(report: Report) -> None:
         grid = np.linspace(-8.0, 8.0, 33)
-        result = _quiet_call(candidate, grid)
-        got = _as_floats(result)
+        result = call(candidate, grid)
+        got = as_floats(result)
         report.expect(
             got is not None and got.shape == grid.shape,
             "returns one probability per score difference (same shape as z)",
@@ -183,16 +159,16 @@ def check_sigmoid_via_softmax(candidate: Callable[[Any], Any]) -> Report:
             "matches scipy.special.expit on a grid from -8 to 8",
             hint="you returned sigmoid(-z): take the first entry of softmax([z, 0]), the class whose score is z"
             if flipped
-            else f"got {_show(got[::8], result)} at z = -8, -4, 0, 4, 8",
+            else f"got {show(got[::8], result)} at z = -8, -4, 0, 4, 8",
         )
         far = np.array([-1000.0, 1000.0])
-        result = _quiet_call(candidate, far)
-        got = _as_floats(result)
+        result = call(candidate, far)
+        got = as_floats(result)
         overflowed = got is not None and not np.all(np.isfinite(got))
         report.expect(
             got is not None and got.shape == (2,) and np.allclose(got, [0.0, 1.0], atol=1e-12),
             "gives 0 and 1 (no NaN) for z = -1000 and 1000",
-            hint=f"got {_show(got, result)}"
+            hint=f"got {show(got, result)}"
             + (
                 "; exp(1000) overflows - use softmax_lab.softmax, which shifts by the maximum"
                 if overflowed

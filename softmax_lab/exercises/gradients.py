@@ -33,35 +33,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import Report, call, describe, run_checks
+from . import Report, as_floats, call, describe, run_checks, show
 
 __all__ = ["check_softmax_vjp", "check_cross_entropy_grad", "peak_memory"]
 
 MEMORY_N = 3000  # the memory check's row length: its n x n float64 Jacobian is 72 MB
-
-
-def _quiet_call(candidate: Callable[..., Any], *args: Any) -> Any:
-    """Call the candidate with NumPy's overflow warnings silenced (the report says it instead)."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return call(candidate, *args)
-
-
-def _as_floats(result: Any) -> np.ndarray | None:
-    if isinstance(result, Exception):
-        return None
-    if isinstance(result, torch.Tensor):
-        result = result.detach().numpy()
-    try:
-        return np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        return None
-
-
-def _show(values: np.ndarray | None, result: Any) -> str:
-    if values is None:
-        return describe(result)
-    return np.array2string(values, precision=4, suppress_small=True)
 
 
 def peak_memory(function: Callable[..., Any], *args: Any) -> tuple[Any, int]:
@@ -107,8 +83,8 @@ def check_softmax_vjp(candidate: Callable[[Any, Any], Any]) -> Report:
     def checks(report: Report) -> None:
         rng = np.random.default_rng(5)
         x, v = rng.standard_normal(5), rng.standard_normal(5)
-        result = _quiet_call(candidate, x, v)
-        got = _as_floats(result)
+        result = call(candidate, x, v)
+        got = as_floats(result)
         report.expect(
             got is not None and got.shape == (5,),
             "returns one number per score",
@@ -117,8 +93,8 @@ def check_softmax_vjp(candidate: Callable[[Any, Any], Any]) -> Report:
         worst = None
         for n in (2, 3, 5, 10, 50):
             x, v = 3.0 * rng.standard_normal(n), rng.standard_normal(n)
-            result = _quiet_call(candidate, x, v)
-            got = _as_floats(result)
+            result = call(candidate, x, v)
+            got = as_floats(result)
             expected = _torch_vjp(x, v)
             if got is None or got.shape != expected.shape or not np.allclose(got, expected):
                 worst = (x, v, got, result, expected)
@@ -126,27 +102,27 @@ def check_softmax_vjp(candidate: Callable[[Any, Any], Any]) -> Report:
         hint = ""
         if worst is not None:
             x, v, got, result, expected = worst
-            hint = f"for n = {len(x)} expected {_show(expected, None)}, got {_show(got, result)}"
+            hint = f"for n = {len(x)} expected {show(expected, None)}, got {show(got, result)}"
             if got is not None and got.shape == expected.shape and np.allclose(got, -expected):
                 hint += ": the sign is flipped"
         report.expect(worst is None, "matches torch.autograd on 5 random (x, v) pairs", hint=hint)
         x, v = np.array([1000.0, 999.0, 0.0]), np.array([1.0, 0.0, 0.0])
-        result = _quiet_call(candidate, x, v)
-        got = _as_floats(result)
+        result = call(candidate, x, v)
+        got = as_floats(result)
         expected = _torch_vjp(x, v)
         report.expect(
             got is not None and got.shape == (3,) and np.allclose(got, expected),
             "stays finite for large scores x = [1000, 999, 0]",
-            hint=f"expected {_show(expected, None)}, got {_show(got, result)}: "
+            hint=f"expected {show(expected, None)}, got {show(got, result)}: "
             "use a stable softmax (subtract the max)",
         )
         x, v = rng.standard_normal(10), np.ones(10)
-        result = _quiet_call(candidate, x, v)
-        got = _as_floats(result)
+        result = call(candidate, x, v)
+        got = as_floats(result)
         report.expect(
             got is not None and got.shape == (10,) and np.allclose(got, 0.0, atol=1e-12),
             "v = all ones gives 0 (the rows and columns of J sum to 0)",
-            hint=f"got {_show(got, result)}",
+            hint=f"got {show(got, result)}",
         )
         x, v = rng.standard_normal(MEMORY_N), rng.standard_normal(MEMORY_N)
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -174,8 +150,8 @@ def check_cross_entropy_grad(candidate: Callable[[Any, int], Any]) -> Report:
     def checks(report: Report) -> None:
         rng = np.random.default_rng(6)
         z = rng.standard_normal(4)
-        result = _quiet_call(candidate, z, 1)
-        got = _as_floats(result)
+        result = call(candidate, z, 1)
+        got = as_floats(result)
         report.expect(
             got is not None and got.shape == (4,),
             "returns one number per logit",
@@ -184,8 +160,8 @@ def check_cross_entropy_grad(candidate: Callable[[Any, int], Any]) -> Report:
         failure = None
         for n, label in ((3, 0), (3, 2), (5, 1), (10, 7), (10, 0)):
             z = 2.0 * rng.standard_normal(n)
-            result = _quiet_call(candidate, z, label)
-            got = _as_floats(result)
+            result = call(candidate, z, label)
+            got = as_floats(result)
             expected = _torch_cross_entropy_grad(z, label)
             if got is None or got.shape != expected.shape or not np.allclose(got, expected):
                 failure = (z, label, got, result, expected)
@@ -193,7 +169,7 @@ def check_cross_entropy_grad(candidate: Callable[[Any, int], Any]) -> Report:
         hint = ""
         if failure is not None:
             z, label, got, result, expected = failure
-            hint = f"for label {label} expected {_show(expected, None)}, got {_show(got, result)}"
+            hint = f"for label {label} expected {show(expected, None)}, got {show(got, result)}"
             if got is not None and got.shape == expected.shape:
                 one_hot = np.eye(len(z))[label]
                 if np.allclose(got, -expected):
@@ -204,20 +180,20 @@ def check_cross_entropy_grad(candidate: Callable[[Any, int], Any]) -> Report:
             failure is None, "matches torch.autograd on 5 random (logits, label) pairs", hint=hint
         )
         z = 3.0 * rng.standard_normal(6)
-        result = _quiet_call(candidate, z, 4)
-        got = _as_floats(result)
+        result = call(candidate, z, 4)
+        got = as_floats(result)
         report.expect(
             got is not None and got.shape == (6,) and abs(float(got.sum())) < 1e-12,
             "the gradient sums to 0 (p and y both sum to 1)",
             hint=f"the sum is {float(got.sum()):.4f}" if got is not None else describe(result),
         )
         z = np.array([1000.0, 0.0, -1000.0])
-        result = _quiet_call(candidate, z, 2)
-        got = _as_floats(result)
+        result = call(candidate, z, 2)
+        got = as_floats(result)
         report.expect(
             got is not None and got.shape == (3,) and np.allclose(got, [1.0, 0.0, -1.0]),
             "stays finite for logits [1000, 0, -1000] with label 2: [1, 0, -1]",
-            hint=f"got {_show(got, result)}: use a stable softmax (subtract the max)",
+            hint=f"got {show(got, result)}: use a stable softmax (subtract the max)",
         )
 
     return run_checks("Exercise 4.2 - the cross-entropy gradient", checks)

@@ -29,7 +29,6 @@ Exercise 3.1 - a stable logsumexp: 4 of 8 checks passed
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -37,42 +36,17 @@ import numpy as np
 from scipy.special import log_softmax as scipy_log_softmax
 from scipy.special import logsumexp as scipy_logsumexp
 
-from . import Report, call, describe, run_checks
+from . import Report, as_floats, call, describe, run_checks, show
 
 __all__ = ["check_stable_logsumexp", "check_stable_log_softmax"]
 
 _SHIFT_HINT = "exp overflows or underflows; subtract the maximum before exponentiating"
 
 
-def _quiet_call(candidate: Callable[..., Any], *args: Any) -> Any:
-    """Call the candidate with NumPy's overflow warnings silenced (the report says it instead)."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return call(candidate, *args)
-
-
-def _as_floats(result: Any) -> np.ndarray | None:
-    """The result as a float array, or None when it is not numbers."""
-    if isinstance(result, Exception):
-        return None
-    try:
-        return np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        return None
-
-
-def _show(values: np.ndarray | None, result: Any) -> str:
-    if values is None:
-        return describe(result)
-    if values.ndim == 0:
-        return f"{float(values):.4f}"
-    return np.array2string(values, precision=4, suppress_small=True)
-
-
 def _scalar(candidate: Callable[..., Any], x: list[float] | np.ndarray) -> tuple[Any, float | None]:
     """The candidate's answer for ``x`` as a float (None when it is not one number)."""
-    result = _quiet_call(candidate, np.asarray(x, dtype=float))
-    values = _as_floats(result)
+    result = call(candidate, np.asarray(x, dtype=float))
+    values = as_floats(result)
     if values is None or values.size != 1:
         return result, None
     return result, float(values.reshape(()))
@@ -155,8 +129,8 @@ def check_stable_log_softmax(candidate: Callable[[Any], Any]) -> Report:
 
     def checks(report: Report) -> None:
         example = np.array([2.0, 1.0, 0.1])
-        result = _quiet_call(candidate, example)
-        got = _as_floats(result)
+        result = call(candidate, example)
+        got = as_floats(result)
         report.expect(
             got is not None and got.shape == (3,),
             "returns one log-probability per score",
@@ -169,11 +143,11 @@ def check_stable_log_softmax(candidate: Callable[[Any], Any]) -> Report:
             ("no underflow: [-1000, -1001] gives [-0.3133, -1.3133]", np.array([-1000.0, -1001.0])),
         ]
         for message, x in cases:
-            result = _quiet_call(candidate, x)
-            got = _as_floats(result)
+            result = call(candidate, x)
+            got = as_floats(result)
             good = got is not None and got.shape == x.shape
             good = good and np.allclose(got, scipy_log_softmax(x), rtol=1e-12, atol=1e-12)
-            hint = f"got {_show(got, result)}"
+            hint = f"got {show(got, result)}"
             if got is not None and not np.all(np.isfinite(got)):
                 hint += (
                     ": log(softmax(x)) turns an underflowed probability into -inf, and "
@@ -182,23 +156,23 @@ def check_stable_log_softmax(candidate: Callable[[Any], Any]) -> Report:
             report.expect(good, message, hint=hint)
         rng = np.random.default_rng(4)
         row = 10.0 * rng.standard_normal(50)
-        result = _quiet_call(candidate, row)
-        got = _as_floats(result)
+        result = call(candidate, row)
+        got = as_floats(result)
         total = float(np.exp(got).sum()) if got is not None and got.shape == row.shape else None
         report.expect(
             total is not None and math.isclose(total, 1.0, rel_tol=1e-12),
             "exp of the result sums to 1 on a random row of 50 scores",
-            hint=f"the sum is {total:.6f}" if total is not None else f"got {_show(got, result)}",
+            hint=f"the sum is {total:.6f}" if total is not None else f"got {show(got, result)}",
         )
         x = np.array([0.0, -np.inf, 1.0])
-        result = _quiet_call(candidate, x)
-        got = _as_floats(result)
+        result = call(candidate, x)
+        got = as_floats(result)
         good = got is not None and got.shape == (3,)
         good = good and got[1] == -np.inf and np.allclose(got[[0, 2]], scipy_log_softmax(x)[[0, 2]])
         report.expect(
             good,
             "a -inf score gives -inf, the others stay finite: [0, -inf, 1]",
-            hint=f"got {_show(got, result)}",
+            hint=f"got {show(got, result)}",
         )
 
     return run_checks("Exercise 3.2 - a stable log_softmax", checks)
