@@ -160,7 +160,7 @@ def test_a_raising_notebook_fails_with_the_exception_named(fixture_run) -> None:
         "deliberate failure for the browser check" in output
     ), output
     assert "tests/browser/raises.ipynb: cell(s) 4 were not executed" in output, output
-    assert "browser check: 1 passed, 1 failed" in output.splitlines(), output
+    assert "browser-check: 1 passed, 1 failed" in output.splitlines(), output
 
 
 @pytest.mark.slow
