@@ -564,9 +564,8 @@ def main(argv: list[str] | None = None) -> int:
     count = f"{len(results)} notebook{'' if len(results) == 1 else 's'}"
     seconds = time.perf_counter() - start
     print(f"browser check: {count} in {seconds:.1f} s, screenshots in {args.artifacts}")
-    print(
-        f"browser-check: {len(results) - failed} passed, {failed} failed"
-    )  # the plain closing-line shape CI tools read
+    # one word and a colon before "N passed, N failed": the closing-line shape CI tools read
+    print(f"browser-check: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 
