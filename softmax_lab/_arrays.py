@@ -77,6 +77,19 @@ def check_where(where: ArrayLike | None, shape: tuple[int, ...]) -> NDArray[np.b
         ) from error
 
 
+def as_vector_for(v: ArrayLike, shape: tuple[int, ...], name: str = "v") -> NDArray[np.floating]:
+    """``v`` as a real array that broadcasts against an array of ``shape`` (a JVP's tangent)."""
+    vector, _ = as_real_array(v, name=name)
+    if vector.shape != shape:
+        try:
+            np.broadcast_shapes(shape, vector.shape)
+        except ValueError as error:
+            raise ValueError(
+                f"{name} of shape {vector.shape} does not broadcast against x of shape {shape}"
+            ) from error
+    return vector
+
+
 def check_out(out: NDArray | None, shape: tuple[int, ...], dtype: np.dtype) -> None:
     if out is None:
         return

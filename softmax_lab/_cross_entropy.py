@@ -77,13 +77,18 @@ def _check_reduction(reduction: str) -> None:
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}")
 
 
-def _prepare(logits: ArrayLike, axis: int) -> tuple[NDArray, np.dtype, int]:
+def _prepare(
+    logits: ArrayLike, target: ArrayLike, axis: int, reduction: str, label_smoothing: float
+) -> tuple[NDArray, np.dtype, int, NDArray]:
+    """Checked logits, the result dtype, the class axis and the target distribution."""
+    _check_reduction(reduction)
     array, result_dtype = as_real_array(logits, name="logits")
     if array.ndim == 0:
         raise ValueError(
             "logits must have at least one dimension (a score per class); got a scalar"
         )
-    return array, result_dtype, check_axis(axis, array.ndim)
+    axis = check_axis(axis, array.ndim)
+    return array, result_dtype, axis, _target_distribution(array, target, axis, label_smoothing)
 
 
 def cross_entropy(
@@ -128,9 +133,7 @@ def cross_entropy(
     >>> cross_entropy([[0.0, 0.0], [0.0, 9.0]], [1, 1], reduction="none").round(4)
     array([0.6931, 0.0001])
     """
-    _check_reduction(reduction)
-    array, result_dtype, axis = _prepare(logits, axis)
-    q = _target_distribution(array, target, axis, label_smoothing)
+    array, result_dtype, axis, q = _prepare(logits, target, axis, reduction, label_smoothing)
     log_p = log_softmax(array, axis=axis)
     with np.errstate(invalid="ignore"):  # 0 * -inf: such terms are defined as 0 below
         terms = np.where(q == 0, 0.0, q * log_p)
@@ -156,9 +159,7 @@ def cross_entropy_grad(
     >>> cross_entropy_grad([[2.0, 1.0, 0.1]], [0]).round(4)  # p - one_hot
     array([[-0.341 ,  0.2424,  0.0986]])
     """
-    _check_reduction(reduction)
-    array, result_dtype, axis = _prepare(logits, axis)
-    q = _target_distribution(array, target, axis, label_smoothing)
+    array, result_dtype, axis, q = _prepare(logits, target, axis, reduction, label_smoothing)
     grad = softmax(array, axis=axis) - q
     if reduction == "mean":
         grad /= math.prod(array.shape[:axis] + array.shape[axis + 1 :]) or 1

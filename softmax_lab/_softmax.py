@@ -91,15 +91,12 @@ def _from_rows(rows: NDArray, shape: tuple[int, ...], axis: int) -> NDArray:
     return np.moveaxis(rows.reshape(moved_shape), -1, axis)
 
 
-def _scaled_block(block: NDArray, temperature: float, out: NDArray) -> NDArray:
-    """``block / temperature`` into ``out`` (a copy when temperature is 1)."""
+def _divided(block: NDArray, temperature: float, out: NDArray) -> NDArray:
+    """``block / temperature`` (written into ``out``), or ``block`` itself when temperature is 1."""
     if temperature == 1.0:
-        np.copyto(out, block)
-    else:
-        with np.errstate(over="ignore"):
-            np.divide(block, temperature, out=out)
-        _check_scaling(block, out, temperature)
-    return out
+        return block
+    with np.errstate(over="ignore"):  # an overflow is reported by _check_scaling
+        return np.divide(block, temperature, out=out)
 
 
 def _check_scaling(block: NDArray, scaled: NDArray, temperature: float) -> None:
@@ -218,11 +215,7 @@ def softmax(
     highest = _largest_unshifted(rows_in.dtype, n)
     for rows in row_blocks(len(rows_in), n, rows_in.itemsize):
         block, block_out = rows_in[rows], rows_out[rows]
-        if temperature == 1.0:
-            scaled = block
-        else:
-            with np.errstate(over="ignore"):
-                scaled = np.divide(block, temperature, out=block_out)
+        scaled = _divided(block, temperature, block_out)
         # Unshifted when no exp can overflow (one max over the block; NaN fails it) and every
         # row sum is >= 1: then any entry with a normal probability has a normal exp.
         if scaled.max() <= highest:
@@ -231,8 +224,7 @@ def softmax(
             if sums.min() >= 1.0:
                 np.divide(block_out, sums, out=block_out)
                 continue
-            if temperature != 1.0:  # scaled lived in block_out: compute it again
-                scaled = np.divide(block, temperature, out=block_out)
+            scaled = _divided(block, temperature, block_out)  # exp overwrote block_out
         if temperature != 1.0:
             _check_scaling(block, scaled, temperature)
         with np.errstate(invalid="ignore"):  # inf - inf and NaN rows: handled below
@@ -318,7 +310,9 @@ def log_softmax(
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         for rows in row_blocks(len(rows_in), n, rows_in.itemsize):
             block, block_out = rows_in[rows], rows_out[rows]
-            scaled = _scaled_block(block, temperature, block_out)
+            scaled = _divided(block, temperature, block_out)
+            if temperature != 1.0:
+                _check_scaling(block, scaled, temperature)
             peak, log_rest = _peak_and_log_rest(scaled)
             np.subtract(scaled, peak, out=block_out)
             np.subtract(block_out, log_rest, out=block_out)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._arrays import as_real_array, check_axis, check_temperature
+from ._arrays import as_real_array, as_vector_for, check_axis, check_temperature
 from ._softmax import softmax
 
 __all__ = [
@@ -157,13 +157,7 @@ def sparsemax_jvp(x: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floa
     array([0., 0., 0.])
     """
     array, result_dtype, axis = _finite_scores(x, axis)
-    vector, _ = as_real_array(v, name="v")
-    try:
-        np.broadcast_shapes(array.shape, vector.shape)
-    except ValueError as error:
-        raise ValueError(
-            f"v of shape {vector.shape} does not broadcast against x of shape {array.shape}"
-        ) from error
+    vector = as_vector_for(v, array.shape)
     support = (sparsemax(array, axis=axis) > 0).astype(array.dtype)
     support, vector = np.broadcast_arrays(support, vector)
     mean_on_support = np.sum(support * vector, axis=axis, keepdims=True) / np.sum(

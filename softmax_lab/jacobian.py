@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._arrays import as_real_array, check_axis
+from ._arrays import as_real_array, as_vector_for, check_axis
 from ._softmax import softmax
 
 __all__ = ["softmax_jacobian", "softmax_jvp", "softmax_vjp"]
@@ -56,17 +56,10 @@ def softmax_jacobian(x: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
 
 def _product(x: ArrayLike, v: ArrayLike, axis: int) -> NDArray[np.floating]:
     array, result_dtype = as_real_array(x)
-    vector, _ = as_real_array(v, name="v")
     if array.ndim == 0:
         raise ValueError("x must have at least one dimension; got a scalar")
     axis = check_axis(axis, array.ndim)
-    if vector.shape != array.shape:
-        try:
-            np.broadcast_shapes(array.shape, vector.shape)
-        except ValueError as error:
-            raise ValueError(
-                f"v of shape {vector.shape} does not broadcast against x of shape {array.shape}"
-            ) from error
+    vector = as_vector_for(v, array.shape)
     s = softmax(array, axis=axis)
     product = vector - (s * vector).sum(axis=axis, keepdims=True)
     product *= s

@@ -20,10 +20,6 @@ def stub(*args):
     raise NotImplementedError("your code here")
 
 
-def failed_lines(report) -> list[str]:
-    return [message for ok, message in report.lines if not ok]
-
-
 # --- Exercise 1.1: softmax by hand ------------------------------------------------
 
 
@@ -45,19 +41,19 @@ def test_by_hand_accepts_correct_solutions(solution):
 def test_by_hand_rejects_plain_normalisation_and_names_the_mistake():
     report = check_softmax_by_hand(lambda x: np.asarray(x) / np.sum(x))
     assert not report.passed
-    assert any("sum(exp(x))" in line for line in failed_lines(report))
+    assert any("sum(exp(x))" in line for line in report.failures)
 
 
 def test_by_hand_rejects_exponentials_without_normalising():
     report = check_softmax_by_hand(lambda x: np.exp(x))
     assert not report.passed
-    assert any("sum to 1" in line for line in failed_lines(report))
+    assert any("sum to 1" in line for line in report.failures)
 
 
 def test_by_hand_rejects_a_function_that_drops_a_score():
     report = check_softmax_by_hand(lambda x: softmax(x[:-1]))
     assert not report.passed
-    assert "returns one number per score" in failed_lines(report)[0]
+    assert "returns one number per score" in report.failures[0]
 
 
 def test_by_hand_reports_a_stub_and_a_none_as_not_finished():
@@ -110,7 +106,7 @@ def test_temperature_accepts_the_closed_form_for_two_classes():
 def test_temperature_rejects_a_constant_and_says_which_way_to_go():
     report = check_temperature_for_top(lambda scores, top: 1.0)
     assert not report.passed
-    lines = failed_lines(report)
+    lines = report.failures
     assert any("smaller temperature sharpens" in line for line in lines)
     assert any("larger temperature flattens" in line for line in lines)
 
@@ -145,13 +141,13 @@ def test_sigmoid_accepts_the_two_class_softmax_and_torch_sigmoid():
 def test_sigmoid_rejects_the_flipped_class_with_a_hint():
     report = check_sigmoid_via_softmax(lambda z: 1 - sigmoid_via_softmax(z))
     assert not report.passed
-    assert any("sigmoid(-z)" in line for line in failed_lines(report))
+    assert any("sigmoid(-z)" in line for line in report.failures)
 
 
 def test_sigmoid_rejects_an_overflowing_formula():
     report = check_sigmoid_via_softmax(lambda z: np.exp(z) / (np.exp(z) + 1))
     assert not report.passed
-    assert failed_lines(report) == [
+    assert report.failures == [
         "gives 0 and 1 (no NaN) for z = -1000 and 1000 (got [ 0. nan]; exp(1000) overflows - "
         "use softmax_lab.softmax, which shifts by the maximum)"
     ]
@@ -160,7 +156,7 @@ def test_sigmoid_rejects_an_overflowing_formula():
 def test_sigmoid_rejects_a_function_returning_both_classes():
     report = check_sigmoid_via_softmax(lambda z: softmax(np.stack([z, np.zeros_like(z)], axis=-1)))
     assert not report.passed
-    assert "same shape as z" in failed_lines(report)[0]
+    assert "same shape as z" in report.failures[0]
 
 
 def test_sigmoid_stub_is_not_finished():

@@ -11,19 +11,14 @@ from softmax_lab.exercises.gradients import (
 )
 
 
-def failed(report):
-    """The failed checks' lines: each message, then its hint in brackets."""
-    return [message for ok, message in report.lines if not ok]
-
-
 def fails_only(report, check):
     """True when exactly one check failed and its message starts with ``check``."""
-    lines = failed(report)
+    lines = report.failures
     return not report.unfinished and len(lines) == 1 and lines[0].startswith(check)
 
 
 def fails(report, check):
-    return any(line.startswith(check) for line in failed(report))
+    return any(line.startswith(check) for line in report.failures)
 
 
 def stub(*args):

@@ -15,10 +15,6 @@ def stub(*args, **kwargs):
     raise NotImplementedError("your code here")
 
 
-def failed_lines(report) -> list[str]:
-    return [message for ok, message in report.lines if not ok]
-
-
 # --- Exercise 2.1: a batched softmax -----------------------------------------------
 
 
@@ -55,19 +51,19 @@ def test_batched_accepts_correct_solutions(solution):
 def test_batched_rejects_the_wrong_axis_and_says_which_axis_sums_to_1():
     report = check_batched_softmax(lambda x, axis=-1: shifted_softmax(x, axis=0))
     assert not report.passed
-    assert any("sums to 1 along axis 0 instead" in line for line in failed_lines(report))
+    assert any("sums to 1 along axis 0 instead" in line for line in report.failures)
 
 
 def test_batched_rejects_scipys_default_axis_none():
     report = check_batched_softmax(lambda x, axis=-1: scipy.special.softmax(x))
     assert not report.passed
-    assert any("axis=None" in line for line in failed_lines(report))
+    assert any("axis=None" in line for line in report.failures)
 
 
 def test_batched_rejects_the_missing_max_shift():
     report = check_batched_softmax(naive_softmax)
     assert not report.passed
-    lines = failed_lines(report)
+    lines = report.failures
     assert len(lines) == 2
     assert "no overflow for x = [1000.0, 0.0]" in lines[0]
     assert "no underflow for x = [-1000.0, -1001.0]" in lines[1]
@@ -75,7 +71,7 @@ def test_batched_rejects_the_missing_max_shift():
 
 def test_batched_rejects_float64_output_for_float32_input():
     report = check_batched_softmax(lambda x, axis=-1: shifted_softmax(np.asarray(x, float), axis))
-    assert failed_lines(report) == [
+    assert report.failures == [
         "float32 input gives float32 output (no silent doubling of memory) (got float64)"
     ]
 
@@ -85,7 +81,7 @@ def test_batched_rejects_integer_output_for_integer_input():
         return shifted_softmax(x, axis).astype(np.asarray(x).dtype)
 
     report = check_batched_softmax(keeps_int_dtype)
-    assert any("integer scores" in line for line in failed_lines(report))
+    assert any("integer scores" in line for line in report.failures)
 
 
 def test_batched_rejects_a_missing_keepdims_even_on_a_square_batch():
@@ -95,14 +91,14 @@ def test_batched_rejects_a_missing_keepdims_even_on_a_square_batch():
         return e / e.sum(axis=axis)
 
     report = check_batched_softmax(without_keepdims)
-    lines = failed_lines(report)
+    lines = report.failures
     assert any("raised ValueError" in line for line in lines)  # (4, 3) / (4,) does not broadcast
     assert any("divides column j by the sum of row j" in line for line in lines)  # (3, 3) does
 
 
 def test_batched_rejects_a_flattened_result():
     report = check_batched_softmax(lambda x, axis=-1: softmax(np.ravel(x)))
-    assert "keeps the shape (4, 3)" in failed_lines(report)[0]
+    assert "keeps the shape (4, 3)" in report.failures[0]
 
 
 def test_batched_stub_is_not_finished():
@@ -126,7 +122,7 @@ def test_row_sum_check_accepts_a_correct_check():
 
 def test_row_sum_check_rejects_sums_without_a_range_check():
     report = check_is_distribution(lambda p, axis=-1: bool(np.allclose(p.sum(axis=axis), 1)))
-    assert failed_lines(report) == [
+    assert report.failures == [
         "rejects a row [1.5, -0.5] that sums to 1 but has a negative entry (got True; "
         "check the range of each entry and the sums along the given axis)"
     ]
@@ -137,12 +133,12 @@ def test_row_sum_check_rejects_exact_equality():
         lambda p, axis=-1: bool(np.all((p >= 0) & (p.sum(axis=axis) == 1)))
     )
     assert not report.passed
-    assert any("float32 softmax output" in line for line in failed_lines(report))
+    assert any("float32 softmax output" in line for line in report.failures)
 
 
 def test_row_sum_check_rejects_a_check_that_ignores_axis():
     report = check_is_distribution(lambda p, axis=-1: is_distribution(p))
-    assert failed_lines(report) == [
+    assert report.failures == [
         "accepts softmax taken over axis 0, checked with axis=0 (got False; allow for rounding: "
         "compare sums with np.allclose(..., atol=1e-5), not == 1)"
     ]
@@ -156,7 +152,7 @@ def test_row_sum_check_rejects_a_check_of_the_total_only():
 def test_row_sum_check_needs_a_boolean_answer():
     report = check_is_distribution(lambda p, axis=-1: np.asarray(p).sum(axis=axis))
     assert not report.passed
-    assert all(line.startswith("answers True or False") for line in failed_lines(report))
+    assert all(line.startswith("answers True or False") for line in report.failures)
 
 
 def test_row_sum_check_stub_is_not_finished():

@@ -90,7 +90,7 @@ def test_overflow_is_caught_only_by_the_large_case():
 
     with np.errstate(over="ignore", invalid="ignore"):
         report = check_grad_log_probability(overflows)
-    failed = [message for ok, message in report.lines if not ok]
+    failed = report.failures
     assert len(failed) == 1 and "large preferences" in failed[0]
 
 

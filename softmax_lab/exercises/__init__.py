@@ -18,6 +18,8 @@ False
 Exercise 0.1 - add one: 1 of 2 checks passed
   ok    adds one to 1
   FAIL  adds one to 2 (got 3)
+>>> report.failures
+['adds one to 2 (got 3)']
 >>> report.passed
 False
 """
@@ -48,6 +50,11 @@ class Report:
         ok = bool(condition)
         self.lines.append((ok, message if ok or not hint else f"{message} ({hint})"))
         return ok
+
+    @property
+    def failures(self) -> list[str]:
+        """The messages of the checks that failed (hints included)."""
+        return [message for ok, message in self.lines if not ok]
 
     @property
     def passed(self) -> bool:
