@@ -22,7 +22,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from softmax_lab import softmax, softmax_jacobian, softmax_jvp
-from softmax_lab.accuracy import compare
+from softmax_lab.numerical_error import compare
 
 
 def best_ms(run: Callable[[], object], repeats: int) -> float:

@@ -1,56 +1,145 @@
 """softmax-lab: the helpers behind a notebook course on the softmax function.
 
-Numerics (NumPy): :func:`softmax`, :func:`log_softmax`, :func:`logsumexp`, the
-Jacobian and its products, cross-entropy. Applications: training helpers (notebook 05),
-calibration (06), attention (07), softmax policies (08). Exercise checkers live in
-:mod:`softmax_lab.exercises`, one module per chapter.
+Every public name is importable from the top level (``from softmax_lab import softmax``)
+and is loaded on first use, so ``import softmax_lab`` costs about as much as importing
+NumPy and the NumPy chapters never import torch. Each module serves one chapter or
+concept; the map is in CONTRIBUTING.md ("The package, module by module"). Exercise
+checkers live in :mod:`softmax_lab.exercises`, one module per chapter.
 """
 
-from ._cross_entropy import cross_entropy, cross_entropy_grad
-from .jacobian import softmax_jacobian, softmax_jvp, softmax_vjp
-from ._logsumexp import logsumexp
-from ._softmax import log_softmax, naive_softmax, softmax
+from __future__ import annotations
 
-# Each chapter's helpers are re-exported below, one import line per module.
-# --- notebook 05: training helpers ---
-from .device import pick_device
-from .data import IrisSplit, holdout_split, load_iris_split
-from .training import History, evaluate, make_mlp, predict_proba, train
-
-# --- notebook 06: calibration ---
-from .calibration import expected_calibration_error, fit_temperature
-
-# --- notebook 07: attention ---
-from .attention import causal_mask, padding_mask, scaled_dot_product_attention
-
-# --- notebook 08: softmax policies ---
-from .policies import (
-    boltzmann_probabilities,
-    discounted_returns,
-    epsilon_greedy_probabilities,
-    grad_log_probability,
-    greedy_probabilities,
-    log_probability,
-    policy_entropy,
-    reinforce_update,
-    sample_actions,
-)
-from .bandits import BanditResult, run_bandit
-from .gridworld import GridWorld, rollout
-
-# --- notebook 09: beyond softmax ---
-from .alternatives import gumbel_max_sample, gumbel_softmax, sparsemax, sparsemax_jvp
-
-# --- notebook 10: softmax at scale ---
-from .online import (
-    NormaliserState,
-    chunk_state,
-    merge_states,
-    online_logsumexp,
-    online_softmax,
-    split_vocab,
-    tiled_attention,
-    vocab_parallel_cross_entropy,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> the module that defines it, grouped by the chapter that builds it
+_EXPORTS: dict[str, str] = {
+    # 01-03: the formula, a NumPy softmax, numerical stability
+    "softmax": "core",
+    "log_softmax": "core",
+    "logsumexp": "core",
+    "naive_softmax": "core",
+    # 04: the Jacobian, gradients and cross-entropy
+    "softmax_jacobian": "gradients",
+    "softmax_jvp": "gradients",
+    "softmax_vjp": "gradients",
+    "cross_entropy": "gradients",
+    "cross_entropy_grad": "gradients",
+    # 05: training a classifier
+    "pick_device": "device",
+    "IrisSplit": "data",
+    "holdout_split": "data",
+    "load_iris_split": "data",
+    "History": "training",
+    "evaluate": "training",
+    "make_mlp": "training",
+    "predict_proba": "training",
+    "train": "training",
+    # 06: calibration
+    "expected_calibration_error": "calibration",
+    "maximum_calibration_error": "calibration",
+    "reliability_bins": "calibration",
+    "fit_temperature": "calibration",
+    # 07: attention
+    "causal_mask": "attention",
+    "padding_mask": "attention",
+    "attention_weights": "attention",
+    "scaled_dot_product_attention": "attention",
+    "torch_attention_with_weights": "attention",
+    # 08: softmax policies
+    "boltzmann_probabilities": "policies",
+    "discounted_returns": "policies",
+    "epsilon_greedy_probabilities": "policies",
+    "grad_log_probability": "policies",
+    "greedy_probabilities": "policies",
+    "log_probability": "policies",
+    "policy_entropy": "policies",
+    "reinforce_update": "policies",
+    "sample_actions": "policies",
+    "BanditResult": "bandits",
+    "run_bandit": "bandits",
+    "GridWorld": "gridworld",
+    "rollout": "gridworld",
+    # 09: beyond softmax
+    "gumbel_max_sample": "alternatives",
+    "gumbel_softmax": "alternatives",
+    "sparsemax": "alternatives",
+    "sparsemax_jvp": "alternatives",
+    # 10: softmax at scale
+    "NormaliserState": "scale",
+    "chunk_state": "scale",
+    "merge_states": "scale",
+    "online_logsumexp": "scale",
+    "online_softmax": "scale",
+    "split_vocab": "scale",
+    "tiled_attention": "scale",
+    "vocab_parallel_cross_entropy": "scale",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'softmax_lab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs; never executed
+    from .alternatives import gumbel_max_sample, gumbel_softmax, sparsemax, sparsemax_jvp
+    from .attention import (
+        attention_weights,
+        causal_mask,
+        padding_mask,
+        scaled_dot_product_attention,
+        torch_attention_with_weights,
+    )
+    from .bandits import BanditResult, run_bandit
+    from .calibration import (
+        expected_calibration_error,
+        fit_temperature,
+        maximum_calibration_error,
+        reliability_bins,
+    )
+    from .core import log_softmax, logsumexp, naive_softmax, softmax
+    from .data import IrisSplit, holdout_split, load_iris_split
+    from .device import pick_device
+    from .gradients import (
+        cross_entropy,
+        cross_entropy_grad,
+        softmax_jacobian,
+        softmax_jvp,
+        softmax_vjp,
+    )
+    from .gridworld import GridWorld, rollout
+    from .policies import (
+        boltzmann_probabilities,
+        discounted_returns,
+        epsilon_greedy_probabilities,
+        grad_log_probability,
+        greedy_probabilities,
+        log_probability,
+        policy_entropy,
+        reinforce_update,
+        sample_actions,
+    )
+    from .scale import (
+        NormaliserState,
+        chunk_state,
+        merge_states,
+        online_logsumexp,
+        online_softmax,
+        split_vocab,
+        tiled_attention,
+        vocab_parallel_cross_entropy,
+    )
+    from .training import History, evaluate, make_mlp, predict_proba, train

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._arrays import as_real_array, as_vector_for, check_axis, check_temperature
-from ._softmax import softmax
+from ._shared import as_real_array, as_vector_for, check_axis, check_temperature
+from .core import softmax
 
 __all__ = [
     "sparsemax",

@@ -8,33 +8,41 @@ distribution over the keys, and returns the matching average of the values:
     \mathrm{weights} = \mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d}}\right), \qquad
     \mathrm{output} = \mathrm{weights}\, V .
 
-Shapes follow ``torch.nn.functional.scaled_dot_product_attention``: ``q`` is
-``(..., n_q, d)``, ``k`` is ``(..., n_k, d)``, ``v`` is ``(..., n_k, d_v)`` and the result
-is ``(..., n_q, d_v)``; the leading batch dimensions broadcast.
+Names, argument names and shapes follow ``torch.nn.functional.scaled_dot_product_attention``:
+``query`` is ``(..., n_q, d)``, ``key`` is ``(..., n_k, d)``, ``value`` is ``(..., n_k, d_v)``,
+the result is ``(..., n_q, d_v)``, and the leading batch dimensions broadcast.
+:func:`scaled_dot_product_attention` returns the output, as torch's does;
+:func:`attention_weights` returns the weights; :func:`torch_attention_with_weights` is the
+torch version that returns both (for training a model whose attention you want to see).
 
 Masks are boolean, ``True`` meaning "this query may attend to this key" (torch's
 convention for a boolean ``attn_mask``). A query row whose keys are all masked has no
 distribution to normalise; here its weights and its output are all zeros. That is what
 ``softmax(..., where=mask)`` gives, and what ``torch.nn.functional.scaled_dot_product_attention``
-returns too (torch >= 2.5); a plain ``torch.softmax`` over a row of ``-inf`` gives NaN.
+returns on the CPU with the pinned torch (fused GPU kernels have returned NaN in other
+versions); a plain ``torch.softmax`` over a row of ``-inf`` gives NaN.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from numpy.typing import ArrayLike, NDArray
 
-from ._arrays import as_real_array
-from ._softmax import softmax
+from ._shared import as_real_array, broadcast_attention_mask, check_attention_shapes, check_count
+from .core import softmax
+
+if TYPE_CHECKING:  # torch is imported only when the torch version is called
+    import torch
 
 __all__ = [
     "causal_mask",
     "padding_mask",
+    "attention_weights",
     "scaled_dot_product_attention",
-    "torch_scaled_dot_product_attention",
+    "torch_attention_with_weights",
 ]
 
 
@@ -48,7 +56,7 @@ def causal_mask(n: int) -> NDArray[np.bool_]:
            [ True,  True, False],
            [ True,  True,  True]])
     """
-    n = _check_length(n, "n")
+    n = check_count(n, "n")
     return np.tril(np.ones((n, n), dtype=bool))
 
 
@@ -64,7 +72,7 @@ def padding_mask(lengths: ArrayLike, n: int) -> NDArray[np.bool_]:
     array([[ True,  True,  True, False],
            [ True, False, False, False]])
     """
-    n = _check_length(n, "n")
+    n = check_count(n, "n")
     lengths_array = np.asarray(lengths)
     if lengths_array.ndim != 1 or lengths_array.dtype.kind not in "iu":
         raise TypeError(f"lengths must be a 1-D sequence of ints; got {lengths!r}")
@@ -73,74 +81,130 @@ def padding_mask(lengths: ArrayLike, n: int) -> NDArray[np.bool_]:
     return np.arange(n) < lengths_array[:, None]
 
 
-def scaled_dot_product_attention(
-    q: ArrayLike,
-    k: ArrayLike,
-    v: ArrayLike,
-    mask: ArrayLike | None = None,
+def _scores(
+    query: NDArray,
+    key: NDArray,
+    attn_mask: ArrayLike | None,
+    is_causal: bool,
+    scale: float | None,
+) -> tuple[NDArray, NDArray[np.bool_] | None]:
+    """The scaled scores ``query @ key.T * scale`` and the boolean mask (broadcast), if any."""
+    n_q, n_k, d = check_attention_shapes(query.shape, key.shape, key.shape)
+    if is_causal and attn_mask is not None:
+        raise ValueError("pass either attn_mask or is_causal=True, not both (as torch's SDPA)")
+    if scale is None:
+        scale = 1.0 / math.sqrt(d)
+    scores = (query @ np.swapaxes(key, -1, -2)) * scale
+    if is_causal:
+        attn_mask = np.tril(np.ones((n_q, n_k), dtype=bool))
+    if attn_mask is None:
+        return scores, None
+    allowed = np.asarray(attn_mask)
+    if allowed.dtype != np.bool_:
+        raise TypeError(f"attn_mask must be boolean (True = may attend); got dtype {allowed.dtype}")
+    allowed = broadcast_attention_mask(allowed, scores.shape)
+    return np.broadcast_to(scores, allowed.shape), allowed
+
+
+def attention_weights(
+    query: ArrayLike,
+    key: ArrayLike,
+    attn_mask: ArrayLike | None = None,
     *,
+    is_causal: bool = False,
     scale: float | None = None,
-) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
-    r"""Scaled dot-product attention in NumPy; returns ``(output, weights)``.
+) -> NDArray[np.floating]:
+    r"""The attention weights :math:`\mathrm{softmax}(QK^\top \cdot \text{scale})`, in NumPy.
 
     Parameters
     ----------
-    q : array_like, shape (..., n_q, d)
+    query : array_like, shape (..., n_q, d)
         Queries, one row per position that looks.
-    k : array_like, shape (..., n_k, d)
+    key : array_like, shape (..., n_k, d)
         Keys, one row per position that can be looked at.
-    v : array_like, shape (..., n_k, d_v)
-        Values, averaged with the attention weights.
-    mask : array_like of bool, optional
-        Broadcastable to ``(..., n_q, n_k)``; ``True`` where a query may attend to a key.
-        Masked keys get weight exactly 0; a query with no key allowed gets all-zero
-        weights and an all-zero output.
+    attn_mask : array_like of bool, optional
+        Broadcastable to ``(..., n_q, n_k)``; ``True`` where a query may attend to a key
+        (torch's convention for a boolean mask). Masked keys get weight exactly 0; a query
+        with no key allowed gets all-zero weights.
+    is_causal : bool, optional
+        Query ``i`` attends to keys ``0..i`` only (top-left aligned, as torch). Not
+        together with ``attn_mask``.
     scale : float, optional
         Multiplies the scores; default :math:`1/\sqrt{d}`, as in torch.
 
     Returns
     -------
-    output : ndarray, shape (..., n_q, d_v)
-    weights : ndarray, shape (..., n_q, n_k)
-        Each row is a probability distribution over the keys (or all zeros when fully masked).
+    ndarray, shape (..., n_q, n_k)
+        Each row a probability distribution over the keys (or all zeros when fully masked).
 
     Raises
     ------
     ValueError
-        Shapes that do not fit together, each error naming the argument and the expected shape.
+        Shapes that do not fit together, each error naming the argument and the expected
+        shape; both ``attn_mask`` and ``is_causal``.
+    TypeError
+        A non-boolean ``attn_mask``.
 
     Examples
     --------
-    >>> q = np.array([[1.0, 0.0]])
-    >>> k = np.array([[1.0, 0.0], [0.0, 1.0]])
-    >>> v = np.array([[10.0], [20.0]])
-    >>> output, weights = scaled_dot_product_attention(q, k, v)
-    >>> weights.round(4)  # softmax([1, 0] / sqrt(2))
+    >>> query = np.array([[1.0, 0.0]])
+    >>> key = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> attention_weights(query, key).round(4)  # softmax([1, 0] / sqrt(2))
     array([[0.6698, 0.3302]])
-    >>> output.round(2)
-    array([[13.3]])
-    >>> scaled_dot_product_attention(q, k, v, mask=[[False, False]])[1]  # nothing to attend to
+    >>> attention_weights(query, key, [[False, False]])  # nothing to attend to
     array([[0., 0.]])
     """
-    q_array, _ = as_real_array(q, "q")
-    k_array, _ = as_real_array(k, "k")
-    v_array, _ = as_real_array(v, "v")
-    n_q, n_k, d = _check_shapes(q_array.shape, k_array.shape, v_array.shape)
-    if scale is None:
-        scale = 1.0 / math.sqrt(d)
-    scores = (q_array @ np.swapaxes(k_array, -1, -2)) * scale
-    where = None
-    if mask is not None:
-        where = np.asarray(mask)
-        if where.dtype != np.bool_:
-            raise TypeError(f"mask must be boolean (True = may attend); got dtype {where.dtype}")
-        where = _broadcast_mask(where, scores.shape, n_q, n_k)
-        scores = np.broadcast_to(scores, where.shape)
-    weights = softmax(scores, axis=-1, where=where)
-    return weights @ v_array, weights
+    query_array, _ = as_real_array(query, "query")
+    key_array, _ = as_real_array(key, "key")
+    scores, allowed = _scores(query_array, key_array, attn_mask, is_causal, scale)
+    return softmax(scores, axis=-1, where=allowed)
 
 
-def torch_scaled_dot_product_attention(
+def scaled_dot_product_attention(
+    query: ArrayLike,
+    key: ArrayLike,
+    value: ArrayLike,
+    attn_mask: ArrayLike | None = None,
+    *,
+    is_causal: bool = False,
+    scale: float | None = None,
+) -> NDArray[np.floating]:
+    r"""Scaled dot-product attention in NumPy, as ``torch.nn.functional.scaled_dot_product_attention``.
+
+    Returns :math:`\mathrm{softmax}(QK^\top \cdot \text{scale})\,V`; the weights themselves come
+    from :func:`attention_weights` with the same arguments. A boolean ``attn_mask`` only
+    (a float mask is torch's other convention; add it to the scores yourself).
+
+    Parameters
+    ----------
+    query, key : array_like
+        As in :func:`attention_weights`: shapes ``(..., n_q, d)`` and ``(..., n_k, d)``.
+    value : array_like, shape (..., n_k, d_v)
+        Values, averaged with the attention weights.
+    attn_mask, is_causal, scale
+        As in :func:`attention_weights`. A query with no key allowed gets an all-zero output.
+
+    Returns
+    -------
+    ndarray, shape (..., n_q, d_v)
+
+    Examples
+    --------
+    >>> query = np.array([[1.0, 0.0]])
+    >>> key = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> value = np.array([[10.0], [20.0]])
+    >>> scaled_dot_product_attention(query, key, value).round(2)  # 0.6698 * 10 + 0.3302 * 20
+    array([[13.3]])
+    """
+    value_array, _ = as_real_array(value, "value")
+    query_array, _ = as_real_array(query, "query")
+    key_array, _ = as_real_array(key, "key")
+    check_attention_shapes(query_array.shape, key_array.shape, value_array.shape)
+    weights = attention_weights(query_array, key_array, attn_mask, is_causal=is_causal, scale=scale)
+    return weights @ value_array
+
+
+def torch_attention_with_weights(
     query: torch.Tensor,
     key: torch.Tensor,
     value: torch.Tensor,
@@ -149,24 +213,28 @@ def torch_scaled_dot_product_attention(
     is_causal: bool = False,
     scale: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Attention in torch, as ``F.scaled_dot_product_attention``; also returns the weights.
+    """Attention in torch, as ``F.scaled_dot_product_attention``, returning ``(output, weights)``.
 
-    A boolean ``attn_mask`` (``True`` = may attend) or ``is_causal=True`` (query ``i``
-    sees keys ``0..i``, aligned top-left as in torch) restricts the keys; a float
-    ``attn_mask`` is added to the scores. A query row whose scores are all ``-inf`` (fully
-    masked) gets zero weights and a zero output, as torch's SDPA returns (torch >= 2.5),
-    and its gradient stays finite (no NaN).
-    Dropout is not supported.
+    torch's fused function does not return the weights; this one does, for plotting
+    them and for training small models whose attention you want to look at. Arguments
+    as in ``F.scaled_dot_product_attention``: a boolean ``attn_mask`` (``True`` = may
+    attend) or ``is_causal=True`` restricts the keys; a float ``attn_mask`` is added to the
+    scores. A query row whose scores are all ``-inf`` (fully masked) gets zero weights and
+    a zero output, as torch's SDPA returns on the CPU, and its gradient stays finite (no
+    NaN). Dropout is not supported.
 
     Examples
     --------
+    >>> import torch
     >>> q = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    >>> output, weights = torch_scaled_dot_product_attention(q, q, q, is_causal=True)
+    >>> output, weights = torch_attention_with_weights(q, q, q, is_causal=True)
     >>> weights
     tensor([[1.0000, 0.0000],
             [0.3302, 0.6698]])
     """
-    n_q, n_k, d = _check_shapes(tuple(query.shape), tuple(key.shape), tuple(value.shape))
+    import torch
+
+    n_q, n_k, d = check_attention_shapes(tuple(query.shape), tuple(key.shape), tuple(value.shape))
     if is_causal and attn_mask is not None:
         raise ValueError("pass either attn_mask or is_causal=True, not both (as torch's SDPA)")
     if scale is None:
@@ -175,10 +243,7 @@ def torch_scaled_dot_product_attention(
     if is_causal:
         attn_mask = torch.ones(n_q, n_k, dtype=torch.bool, device=query.device).tril()
     if attn_mask is not None:
-        mask_shape = tuple(attn_mask.shape)
-        _broadcast_mask(
-            np.empty(mask_shape, dtype=bool), tuple(scores.shape), n_q, n_k, "attn_mask"
-        )
+        broadcast_attention_mask(np.empty(tuple(attn_mask.shape), dtype=bool), tuple(scores.shape))
         if attn_mask.dtype == torch.bool:
             scores = torch.where(attn_mask, scores, float("-inf"))
         else:
@@ -189,60 +254,3 @@ def torch_scaled_dot_product_attention(
     weights = torch.softmax(torch.where(nothing, 0.0, scores), dim=-1)
     weights = torch.where(nothing, 0.0, weights)
     return weights @ value, weights
-
-
-def _check_length(n: object, name: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{name} must be an int; got {n!r}")
-    if n < 0:
-        raise ValueError(f"{name} must be >= 0; got {n}")
-    return int(n)
-
-
-def _check_shapes(
-    q_shape: tuple[int, ...], k_shape: tuple[int, ...], v_shape: tuple[int, ...]
-) -> tuple[int, int, int]:
-    """Return ``(n_q, n_k, d)`` after checking that q, k and v fit together."""
-    for name, shape, expected in (
-        ("q", q_shape, "(..., n_q, d)"),
-        ("k", k_shape, "(..., n_k, d)"),
-        ("v", v_shape, "(..., n_k, d_v)"),
-    ):
-        if len(shape) < 2:
-            raise ValueError(f"{name} must have shape {expected}, at least 2-D; got shape {shape}")
-    n_q, d = q_shape[-2:]
-    n_k = k_shape[-2]
-    if k_shape[-1] != d:
-        raise ValueError(
-            f"k must have shape (..., n_k, d) with d = {d} as in q of shape {q_shape}; "
-            f"got shape {k_shape}"
-        )
-    if v_shape[-2] != n_k:
-        raise ValueError(
-            f"v must have shape (..., n_k, d_v) with n_k = {n_k} rows as in k of shape {k_shape}; "
-            f"got shape {v_shape}"
-        )
-    try:
-        np.broadcast_shapes(q_shape[:-2], k_shape[:-2], v_shape[:-2])
-    except ValueError as error:
-        raise ValueError(
-            f"the batch dimensions of q {q_shape[:-2]}, k {k_shape[:-2]} and v {v_shape[:-2]} "
-            "do not broadcast together"
-        ) from error
-    return n_q, n_k, d
-
-
-def _broadcast_mask(
-    mask: NDArray[np.bool_], scores_shape: tuple[int, ...], n_q: int, n_k: int, name: str = "mask"
-) -> NDArray[np.bool_]:
-    """Broadcast the mask with the scores, or say what shape was expected."""
-    try:
-        shape = np.broadcast_shapes(mask.shape, scores_shape)
-    except ValueError:
-        shape = None
-    if shape is None or shape[-2:] != (n_q, n_k):
-        raise ValueError(
-            f"{name} must broadcast to the scores' shape (..., n_q, n_k) = {scores_shape}; "
-            f"got shape {mask.shape}"
-        )
-    return np.broadcast_to(mask, shape)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ._shared import check_positive_int
 from .policies import (
     boltzmann_probabilities,
     epsilon_greedy_probabilities,
@@ -53,12 +54,6 @@ def _positive(value: float, name: str) -> float:
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be finite and > 0; got {value!r}")
     return value
-
-
-def _count(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")
-    return int(value)
 
 
 def run_bandit(
@@ -112,7 +107,9 @@ def run_bandit(
     """
     if method not in BANDIT_METHODS:
         raise ValueError(f"method must be one of {BANDIT_METHODS}; got {method!r}")
-    runs, steps, arms = _count(runs, "runs"), _count(steps, "steps"), _count(arms, "arms")
+    runs = check_positive_int(runs, "runs")
+    steps = check_positive_int(steps, "steps")
+    arms = check_positive_int(arms, "arms")
     temperature = _positive(temperature, "temperature")
     step_size = _positive(step_size, "step_size")
     if not 0.0 <= float(epsilon) <= 1.0:

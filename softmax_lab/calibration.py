@@ -11,10 +11,12 @@ labels:
   :math:`\sum_b \frac{n_b}{n} \lvert \mathrm{acc}_b - \mathrm{conf}_b \rvert`
   (Guo, Pleiss, Sun & Weinberger, "On Calibration of Modern Neural Networks", 2017);
 * :func:`maximum_calibration_error` (MCE) - the largest gap over non-empty bins;
-* :func:`negative_log_likelihood` and :func:`brier_score` - proper scoring rules;
 * :func:`fit_temperature` - temperature scaling: the single :math:`T > 0` that
   minimises the NLL of ``softmax(logits / T)`` on held-out data. Dividing every logit
   by the same :math:`T` never changes the argmax, so accuracy is untouched.
+
+The proper scoring rules (negative log-likelihood, Brier score) are not the lesson, so the
+course uses scikit-learn's: ``sklearn.metrics.log_loss`` and ``sklearn.metrics.brier_score_loss``.
 
 Bins are equal-width on [0, 1]: bin :math:`b` holds confidences in
 :math:`(b/M, (b+1)/M]` and the first bin also holds 0, the convention of
@@ -28,17 +30,15 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import minimize_scalar
 
-from ._cross_entropy import cross_entropy
+from ._shared import check_positive_int
+from .gradients import cross_entropy
 
 __all__ = [
     "ReliabilityBins",
     "reliability_bins",
     "expected_calibration_error",
     "maximum_calibration_error",
-    "negative_log_likelihood",
-    "brier_score",
     "fit_temperature",
 ]
 
@@ -95,14 +95,6 @@ def _check_labels(labels: ArrayLike, n_samples: int, n_classes: int) -> NDArray[
     if bad.any():
         raise ValueError(f"labels must lie in [0, {n_classes}); found {y[bad][0]}")
     return y.astype(np.intp)
-
-
-def _check_n_bins(n_bins: int) -> int:
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)):
-        raise TypeError(f"n_bins must be an int; got {n_bins!r}")
-    if n_bins < 1:
-        raise ValueError(f"n_bins must be >= 1; got {n_bins}")
-    return int(n_bins)
 
 
 def _confidences_and_hits(
@@ -166,7 +158,7 @@ def reliability_bins(
     >>> bins.accuracy[2:], bins.confidence[2:].round(4)  # (0.5, 0.75] and (0.75, 1]
     (array([1. , 0.5]), array([0.625, 0.85 ]))
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_positive_int(n_bins, "n_bins")
     confidence, hit = _confidences_and_hits(probabilities, labels, class_index)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     # side="left": a confidence equal to an inner edge goes to the lower bin, (lo, hi]
@@ -228,42 +220,6 @@ def maximum_calibration_error(
     return float(np.max(np.abs(bins.accuracy[used] - bins.confidence[used])))
 
 
-def negative_log_likelihood(probabilities: ArrayLike, labels: ArrayLike) -> float:
-    r"""Mean of :math:`-\log p_{i, y_i}`: the cross-entropy of the probabilities.
-
-    A true class given probability exactly 0 makes it ``inf`` (the honest value).
-    From logits, prefer :func:`softmax_lab.cross_entropy`, which never forms the
-    probabilities and so never takes the log of an underflowed 0.
-
-    Examples
-    --------
-    >>> round(negative_log_likelihood([[0.5, 0.5], [0.8, 0.2]], [0, 0]), 4)  # -(log .5 + log .8)/2
-    0.4581
-    """
-    p = _check_probabilities(probabilities)
-    y = _check_labels(labels, *p.shape)
-    with np.errstate(divide="ignore"):
-        return float(-np.mean(np.log(p[np.arange(len(y)), y])))
-
-
-def brier_score(probabilities: ArrayLike, labels: ArrayLike) -> float:
-    r"""Multi-class Brier score: :math:`\frac1n \sum_i \sum_k (p_{ik} - [y_i = k])^2`, in [0, 2].
-
-    The squared distance from each probability row to the one-hot true label, summed
-    over classes (Brier, 1950); with two classes it is twice the binary form
-    ``mean((p_1 - y)**2)``. Lower is better.
-
-    Examples
-    --------
-    >>> round(brier_score([[0.8, 0.2], [0.5, 0.5]], [0, 1]), 4)  # (0.04+0.04 + 0.25+0.25) / 2
-    0.29
-    """
-    p = _check_probabilities(probabilities)
-    y = _check_labels(labels, *p.shape)
-    one_hot = np.eye(p.shape[1])[y]
-    return float(np.mean(np.sum((p - one_hot) ** 2, axis=1)))
-
-
 def fit_temperature(
     logits: ArrayLike,
     labels: ArrayLike,
@@ -320,6 +276,8 @@ def fit_temperature(
 
     def nll(log_t: float) -> float:
         return float(cross_entropy(z / math.exp(log_t), y))
+
+    from scipy.optimize import minimize_scalar  # scipy.optimize takes ~0.3 s to import
 
     result = minimize_scalar(
         nll, bounds=(math.log(low), math.log(high)), method="bounded", options={"xatol": 1e-6}

@@ -35,7 +35,11 @@ def holdout_split(
     shuffle: bool = True,
     stratify: bool = False,
 ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
-    """Hold out a fraction of the rows: ``(x_kept, y_kept, x_held, y_held)``.
+    """Hold out a fraction of the rows: ``(x_kept, x_held, y_kept, y_held)``.
+
+    The order of scikit-learn's ``X_train, X_test, y_train, y_test``: this is
+    :func:`sklearn.model_selection.train_test_split` with its arguments checked, and with
+    Keras' unshuffled ``validation_split`` as an option.
 
     Parameters
     ----------
@@ -55,7 +59,7 @@ def holdout_split(
 
     Returns
     -------
-    x_kept, y_kept, x_held, y_held : ndarray
+    x_kept, x_held, y_kept, y_held : ndarray
 
     Raises
     ------
@@ -66,10 +70,10 @@ def holdout_split(
     Examples
     --------
     >>> x, y = np.arange(20).reshape(10, 2), np.array([0, 1] * 5)
-    >>> x_kept, y_kept, x_held, y_held = holdout_split(x, y, 0.2, shuffle=False)
+    >>> x_kept, x_held, y_kept, y_held = holdout_split(x, y, 0.2, shuffle=False)
     >>> x_held.tolist(), y_held.tolist()
     ([[16, 17], [18, 19]], [0, 1])
-    >>> _, y_kept, _, y_held = holdout_split(x, y, 0.4, stratify=True)
+    >>> _, _, y_kept, y_held = holdout_split(x, y, 0.4, stratify=True)
     >>> np.bincount(y_held).tolist()
     [2, 2]
     """
@@ -93,7 +97,7 @@ def holdout_split(
         raise ValueError(
             "stratify=True needs shuffle=True (a stratified split must reorder the rows)"
         )
-    x_kept, x_held, y_kept, y_held = train_test_split(
+    return train_test_split(
         x,
         y,
         test_size=fraction,
@@ -101,7 +105,6 @@ def holdout_split(
         random_state=seed if shuffle else None,
         stratify=y if stratify else None,
     )
-    return x_kept, y_kept, x_held, y_held
 
 
 @dataclass(frozen=True)
@@ -193,8 +196,8 @@ def load_iris_split(
                 f"features must be column indices in 0..{x.shape[1] - 1}; got {features!r}"
             )
         x, names = x[:, columns], tuple(names[c] for c in columns)
-    x_rest, y_rest, x_test, y_test = holdout_split(x, y, test_fraction, seed=seed)
-    x_train, y_train, x_val, y_val = holdout_split(x_rest, y_rest, val_fraction, shuffle=False)
+    x_rest, x_test, y_rest, y_test = holdout_split(x, y, test_fraction, seed=seed)
+    x_train, x_val, y_train, y_val = holdout_split(x_rest, y_rest, val_fraction, shuffle=False)
     mean = scale = None
     if standardize:
         mean, scale = x_train.mean(axis=0), x_train.std(axis=0)

@@ -1,4 +1,4 @@
-"""Choose where PyTorch computes: a CUDA GPU, Apple's MPS, or the CPU.
+"""Choose where PyTorch computes: the accelerator torch finds (a CUDA GPU, Apple's MPS, ...), or the CPU.
 
 Notebooks call :func:`pick_device` once in their set-up cell, move the model and the
 data there, and print the choice as ``print(f"device: {device}")`` (a line that the
@@ -18,20 +18,14 @@ import torch
 __all__ = ["pick_device"]
 
 
-def _mps_available() -> bool:
-    """Whether Apple's Metal backend can be used (False on builds without it)."""
-    mps = getattr(torch.backends, "mps", None)
-    return bool(mps is not None and mps.is_available())
-
-
 def pick_device() -> torch.device:
-    """Return the fastest device available: ``cuda``, else ``mps``, else ``cpu``.
+    """Return the accelerator torch finds (CUDA, Apple's MPS, XPU, ...), else the CPU.
 
     Returns
     -------
     torch.device
-        ``torch.device("cuda")`` when ``torch.cuda.is_available()``, otherwise
-        ``torch.device("mps")`` when Apple's Metal backend is available, otherwise
+        ``torch.accelerator.current_accelerator()`` when ``torch.accelerator.is_available()``
+        (at most one accelerator type is available in a torch build), otherwise
         ``torch.device("cpu")``.
 
     Notes
@@ -42,11 +36,11 @@ def pick_device() -> torch.device:
 
     Examples
     --------
-    >>> str(pick_device()) in {"cuda", "mps", "cpu"}
+    >>> str(pick_device()) in {"cuda", "mps", "xpu", "cpu"}
     True
     """
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if _mps_available():
-        return torch.device("mps")
+    if torch.accelerator.is_available():
+        accelerator = torch.accelerator.current_accelerator()
+        if accelerator is not None:
+            return torch.device(accelerator.type)
     return torch.device("cpu")

@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from ._shared import check_positive_int
+
 __all__ = ["GridWorld", "DEFAULT_LAYOUT", "ACTION_NAMES", "MOVES", "rollout"]
 
 DEFAULT_LAYOUT = (
@@ -90,12 +92,7 @@ class GridWorld:
         for mark in "SG":
             if "".join(rows).count(mark) != 1:
                 raise ValueError(f"layout must contain exactly one {mark!r}; got {list(layout)!r}")
-        if (
-            isinstance(max_steps, bool)
-            or not isinstance(max_steps, (int, np.integer))
-            or max_steps < 1
-        ):
-            raise ValueError(f"max_steps must be a positive int; got {max_steps!r}")
+        check_positive_int(max_steps, "max_steps")
         if not 0.0 <= float(slip) < 1.0:
             raise ValueError(f"slip must be in [0, 1); got {slip!r}")
         self.layout = tuple(rows)

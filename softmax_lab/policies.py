@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._arrays import check_temperature
-from ._softmax import log_softmax, softmax
+from ._shared import check_temperature
+from .core import log_softmax, softmax
 
 __all__ = [
     "boltzmann_probabilities",

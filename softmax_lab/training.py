@@ -30,7 +30,8 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
-from ._softmax import softmax
+from ._shared import check_positive_int
+from .core import softmax
 
 __all__ = ["History", "evaluate", "make_mlp", "predict_proba", "train"]
 
@@ -75,8 +76,7 @@ def make_mlp(
     True
     """
     for name, value in (("n_inputs", n_inputs), ("n_hidden", n_hidden), ("n_classes", n_classes)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int; got {value!r}")
+        check_positive_int(value, name)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return nn.Sequential(
@@ -242,9 +242,8 @@ def train(
     >>> history.train_loss[-1] < history.train_loss[0], history.train_accuracy[-1]
     (True, 1.0)
     """
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int; got {value!r}")
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
     if (
         isinstance(lr, bool)
         or not isinstance(lr, (int, float))

@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from softmax_lab.attention import (
+    attention_weights,
     causal_mask,
     padding_mask,
     scaled_dot_product_attention,
-    torch_scaled_dot_product_attention,
+    torch_attention_with_weights,
 )
 
 
@@ -31,6 +32,13 @@ def _sdpa(q, k, v, mask=None, is_causal=False):
     t = [torch.from_numpy(np.ascontiguousarray(a)) for a in (q, k, v)]
     m = None if mask is None else torch.from_numpy(np.ascontiguousarray(mask))
     return F.scaled_dot_product_attention(*t, attn_mask=m, is_causal=is_causal).numpy()
+
+
+def _attend(q, k, v, mask=None, **kwargs):
+    """The NumPy output and weights for the same arguments."""
+    return scaled_dot_product_attention(q, k, v, mask, **kwargs), attention_weights(
+        q, k, mask, **kwargs
+    )
 
 
 def _torch_weights(q, k, mask=None):
@@ -71,7 +79,7 @@ def test_mask_helpers_reject_bad_input(lengths, n, error):
 
 
 def test_causal_mask_rejects_non_int():
-    with pytest.raises(TypeError, match="n must be an int"):
+    with pytest.raises(TypeError, match="n must be an int >= 0"):
         causal_mask(3.0)
 
 
@@ -80,14 +88,14 @@ def test_causal_mask_rejects_non_int():
 
 def test_matches_torch_sdpa_without_mask():
     q, k, v = _inputs(0)
-    output, weights = scaled_dot_product_attention(q, k, v)
+    output, weights = _attend(q, k, v)
     np.testing.assert_allclose(output, _sdpa(q, k, v), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(weights, _torch_weights(q, k), rtol=1e-12, atol=1e-15)
 
 
 def test_matches_torch_sdpa_with_causal_mask():
     q, k, v = _inputs(1, n_q=5, n_k=5)
-    output, weights = scaled_dot_product_attention(q, k, v, causal_mask(5))
+    output, weights = _attend(q, k, v, causal_mask(5))
     np.testing.assert_allclose(output, _sdpa(q, k, v, is_causal=True), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(output, _sdpa(q, k, v, mask=causal_mask(5)), rtol=1e-12, atol=1e-12)
     assert np.all(weights[..., np.triu_indices(5, 1)[0], np.triu_indices(5, 1)[1]] == 0)
@@ -96,15 +104,31 @@ def test_matches_torch_sdpa_with_causal_mask():
 def test_matches_torch_sdpa_with_padding_mask():
     q, k, v = _inputs(2, batch=(2,), n_q=4, n_k=6)
     mask = padding_mask([6, 3], 6)[:, None, :]  # (batch, 1, n_k): broadcasts over queries
-    output, weights = scaled_dot_product_attention(q, k, v, mask)
+    output, weights = _attend(q, k, v, mask)
     np.testing.assert_allclose(output, _sdpa(q, k, v, mask=mask), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(weights, _torch_weights(q, k, mask), rtol=1e-12, atol=1e-15)
     assert np.all(weights[1, :, 3:] == 0)
 
 
+def test_is_causal_matches_torch_and_the_explicit_mask():
+    q, k, v = _inputs(9, n_q=5, n_k=5)
+    output, weights = _attend(q, k, v, is_causal=True)
+    np.testing.assert_allclose(output, _sdpa(q, k, v, is_causal=True), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(weights, attention_weights(q, k, causal_mask(5)))
+    with pytest.raises(ValueError, match="not both"):
+        scaled_dot_product_attention(q, k, v, causal_mask(5), is_causal=True)
+
+
+def test_output_is_the_weighted_average_of_the_values():
+    q, k, v = _inputs(10, batch=(3,), n_q=2, n_k=7)
+    np.testing.assert_allclose(
+        scaled_dot_product_attention(q, k, v), attention_weights(q, k) @ v, rtol=1e-15
+    )
+
+
 def test_weights_rows_are_distributions():
     q, k, v = _inputs(3, batch=(3, 2))
-    _, weights = scaled_dot_product_attention(q, k, v, causal_mask(6)[:4])
+    _, weights = _attend(q, k, v, causal_mask(6)[:4])
     assert weights.shape == (3, 2, 4, 6)
     assert np.all(weights >= 0) and np.all(weights <= 1)
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-14)
@@ -112,10 +136,10 @@ def test_weights_rows_are_distributions():
 
 def test_scale_argument_and_hand_computed_example():
     q, k, v = np.array([[1.0, 0.0]]), np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[10.0], [20.0]])
-    _, weights = scaled_dot_product_attention(q, k, v)
+    _, weights = _attend(q, k, v)
     p = 1 / (1 + math.exp(-1 / math.sqrt(2)))  # two-key softmax is a sigmoid of the difference
     np.testing.assert_allclose(weights, [[p, 1 - p]], rtol=1e-14)
-    _, unscaled = scaled_dot_product_attention(q, k, v, scale=1.0)
+    _, unscaled = _attend(q, k, v, scale=1.0)
     np.testing.assert_allclose(
         unscaled, [[1 / (1 + math.exp(-1)), 1 / (1 + math.exp(1))]], rtol=1e-14
     )
@@ -125,7 +149,7 @@ def test_fully_masked_row_is_zero_and_torch_sdpa_agrees():
     q, k, v = _inputs(4, batch=(), n_q=3, n_k=5)
     mask = np.ones((3, 5), dtype=bool)
     mask[1] = False
-    output, weights = scaled_dot_product_attention(q, k, v, mask)
+    output, weights = _attend(q, k, v, mask)
     assert np.all(weights[1] == 0) and np.all(output[1] == 0)
     # torch >= 2.5: SDPA returns zeros for a query row with no key allowed ...
     reference = _sdpa(q, k, v, mask=mask)
@@ -137,7 +161,7 @@ def test_fully_masked_row_is_zero_and_torch_sdpa_agrees():
 
 def test_float32_stays_float32():
     q, k, v = (a.astype(np.float32) for a in _inputs(5))
-    output, weights = scaled_dot_product_attention(q, k, v)
+    output, weights = _attend(q, k, v)
     assert output.dtype == np.float32 and weights.dtype == np.float32
 
 
@@ -151,7 +175,7 @@ def test_float32_stays_float32():
 def test_random_masks_match_sdpa(n_q, n_k, d, seed):
     q, k, v = _inputs(seed, batch=(2,), n_q=n_q, n_k=n_k, d=d)
     mask = np.random.default_rng(seed).random((2, n_q, n_k)) < 0.6
-    output, weights = scaled_dot_product_attention(q, k, v, mask)
+    output, weights = _attend(q, k, v, mask)
     np.testing.assert_allclose(output, _sdpa(q, k, v, mask=mask), rtol=1e-10, atol=1e-12)
     assert np.all(weights[~mask] == 0)
     rows = mask.any(axis=-1)
@@ -165,9 +189,9 @@ def test_random_masks_match_sdpa(n_q, n_k, d, seed):
 @pytest.mark.parametrize(
     ("shapes", "match"),
     [
-        (((4, 8), (6, 7), (6, 3)), r"k must have shape \(\.\.\., n_k, d\) with d = 8"),
-        (((4, 8), (6, 8), (5, 3)), r"v must have shape \(\.\.\., n_k, d_v\) with n_k = 6"),
-        (((8,), (6, 8), (6, 3)), r"q must have shape \(\.\.\., n_q, d\)"),
+        (((4, 8), (6, 7), (6, 3)), r"key must have shape \(\.\.\., n_k, d\) with d = 8"),
+        (((4, 8), (6, 8), (5, 3)), r"value must have shape \(\.\.\., n_k, d_v\) with n_k = 6"),
+        (((8,), (6, 8), (6, 3)), r"query must have shape \(\.\.\., n_q, d\)"),
         (((2, 4, 8), (3, 6, 8), (3, 6, 3)), "batch dimensions"),
     ],
 )
@@ -176,23 +200,23 @@ def test_shape_errors_name_the_argument(shapes, match):
     with pytest.raises(ValueError, match=match):
         scaled_dot_product_attention(q, k, v)
     with pytest.raises(ValueError, match=match):
-        torch_scaled_dot_product_attention(*(torch.from_numpy(a) for a in (q, k, v)))
+        torch_attention_with_weights(*(torch.from_numpy(a) for a in (q, k, v)))
 
 
 def test_mask_shape_and_dtype_errors():
     q, k, v = _inputs(6, batch=(), n_q=4, n_k=6)
     with pytest.raises(
         ValueError,
-        match=r"mask must broadcast to the scores' shape .* \(4, 6\); got shape \(6, 4\)",
+        match=r"attn_mask must broadcast to the scores' shape .* \(4, 6\); got shape \(6, 4\)",
     ):
         scaled_dot_product_attention(q, k, v, np.ones((6, 4), dtype=bool))
-    with pytest.raises(TypeError, match="mask must be boolean"):
+    with pytest.raises(TypeError, match="attn_mask must be boolean"):
         scaled_dot_product_attention(q, k, v, np.ones((4, 6)))
     t = [torch.from_numpy(a) for a in (q, k, v)]
     with pytest.raises(ValueError, match="attn_mask must broadcast"):
-        torch_scaled_dot_product_attention(*t, torch.ones(4, 5, dtype=torch.bool))
+        torch_attention_with_weights(*t, torch.ones(4, 5, dtype=torch.bool))
     with pytest.raises(ValueError, match="not both"):
-        torch_scaled_dot_product_attention(*t, torch.ones(4, 6, dtype=torch.bool), is_causal=True)
+        torch_attention_with_weights(*t, torch.ones(4, 6, dtype=torch.bool), is_causal=True)
 
 
 # --- torch version ---------------------------------------------------------------------
@@ -219,16 +243,14 @@ def test_torch_version_matches_sdpa(case):
         mask = torch.zeros(5, 5, dtype=torch.float64)
         mask[2] = float("-inf")
         mask[3, 1:] = float("-inf")
-    output, weights = torch_scaled_dot_product_attention(q, k, v, mask, is_causal=is_causal)
+    output, weights = torch_attention_with_weights(q, k, v, mask, is_causal=is_causal)
     expected = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal)
     torch.testing.assert_close(output, expected, rtol=1e-12, atol=1e-12)
     assert not torch.isnan(weights).any()
     if case in ("fully_masked", "float_fully_masked"):
         assert torch.all(expected.flatten(0, -3).isnan().logical_not())
     if mask is not None and mask.dtype == torch.bool:
-        np_out, np_weights = scaled_dot_product_attention(
-            q.numpy(), k.numpy(), v.numpy(), mask.numpy()
-        )
+        np_out, np_weights = _attend(q.numpy(), k.numpy(), v.numpy(), mask.numpy())
         np.testing.assert_allclose(weights.numpy(), np_weights, rtol=1e-12, atol=1e-15)
 
 
@@ -236,7 +258,7 @@ def test_torch_version_fully_masked_gradient_is_finite():
     q, k, v = (torch.from_numpy(a).requires_grad_() for a in _inputs(8, batch=(), n_q=3, n_k=4))
     mask = torch.ones(3, 4, dtype=torch.bool)
     mask[0] = False
-    output, weights = torch_scaled_dot_product_attention(q, k, v, mask)
+    output, weights = torch_attention_with_weights(q, k, v, mask)
     assert torch.all(weights[0] == 0) and torch.all(output[0] == 0)
     output.sum().backward()
     for tensor in (q, k, v):

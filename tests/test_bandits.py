@@ -32,18 +32,18 @@ def test_first_step_is_uniform_for_every_method():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"method": "ucb"}, "method"),
-        ({"method": "greedy", "runs": 0}, "runs"),
-        ({"method": "greedy", "steps": 2.5}, "steps"),
-        ({"method": "softmax", "temperature": 0.0}, "temperature"),
-        ({"method": "epsilon-greedy", "epsilon": -0.1}, "epsilon"),
-        ({"method": "gradient", "step_size": -1.0}, "step_size"),
+        ({"method": "ucb"}, ValueError, "method"),
+        ({"method": "greedy", "runs": 0}, ValueError, "runs must be an int >= 1"),
+        ({"method": "greedy", "steps": 2.5}, TypeError, "steps must be an int >= 1"),
+        ({"method": "softmax", "temperature": 0.0}, ValueError, "temperature"),
+        ({"method": "epsilon-greedy", "epsilon": -0.1}, ValueError, "epsilon"),
+        ({"method": "gradient", "step_size": -1.0}, ValueError, "step_size"),
     ],
 )
-def test_bad_arguments_are_refused(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_arguments_are_refused(kwargs, error, message):
+    with pytest.raises(error, match=message):
         run_bandit(**kwargs)
 
 

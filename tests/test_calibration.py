@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
@@ -11,14 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import softmax as scipy_softmax
 from sklearn.calibration import calibration_curve
-from sklearn.metrics import brier_score_loss, log_loss
 
 from softmax_lab.calibration import (
-    brier_score,
     expected_calibration_error,
     fit_temperature,
     maximum_calibration_error,
-    negative_log_likelihood,
     reliability_bins,
 )
 
@@ -130,36 +125,6 @@ def test_one_vs_rest_bins_match_sklearn_calibration_curve(n_bins: int) -> None:
     np.testing.assert_allclose(bins.confidence[used], prob_pred, rtol=1e-12)
 
 
-# --- NLL and Brier against sklearn and torch ---------------------------------------------------
-
-
-def test_nll_matches_sklearn_log_loss_and_torch() -> None:
-    rng = np.random.default_rng(1)
-    logits = rng.normal(scale=3.0, size=(50, 4))
-    p = scipy_softmax(logits, axis=1)
-    y = rng.integers(0, 4, size=50)
-    expected = log_loss(y, p, labels=range(4))
-    assert negative_log_likelihood(p, y) == pytest.approx(expected, rel=1e-10)
-    torch_nll = torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(y))
-    assert negative_log_likelihood(p, y) == pytest.approx(float(torch_nll), rel=1e-10)
-
-
-def test_nll_of_a_zero_probability_for_the_true_class_is_infinite() -> None:
-    assert negative_log_likelihood([[1.0, 0.0]], [1]) == math.inf
-
-
-def test_brier_score_matches_sklearn_multiclass_and_binary_and_hand() -> None:
-    rng = np.random.default_rng(2)
-    p = scipy_softmax(rng.normal(size=(40, 3)), axis=1)
-    y = rng.integers(0, 3, size=40)
-    assert brier_score(p, y) == pytest.approx(brier_score_loss(y, p, labels=[0, 1, 2]))
-    # two classes: twice the binary form mean((p_1 - y)^2)
-    q = np.array([[0.8, 0.2], [0.5, 0.5], [0.1, 0.9]])
-    z = np.array([0, 1, 0])
-    assert brier_score(q, z) == pytest.approx(2 * np.mean((q[:, 1] - z) ** 2))
-    assert brier_score(q, z) == pytest.approx((0.08 + 0.5 + 1.62) / 3)
-
-
 # --- temperature scaling ----------------------------------------------------------------------
 
 
@@ -233,8 +198,6 @@ def test_bad_input_raises_a_clear_error(probabilities, labels, error, message) -
         expected_calibration_error,
         maximum_calibration_error,
         reliability_bins,
-        negative_log_likelihood,
-        brier_score,
     ):
         with pytest.raises(error, match=message):
             measure(probabilities, labels)

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import chi2
 
-from .._softmax import softmax
 from ..alternatives import sparsemax
+from ..core import softmax
 from . import Report, call, describe, run_checks
 
 __all__ = ["check_sparsemax", "check_gumbel_max"]

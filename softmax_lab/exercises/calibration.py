@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from .._cross_entropy import cross_entropy
-from .._softmax import softmax
 from ..calibration import expected_calibration_error, fit_temperature, reliability_bins
+from ..core import softmax
+from ..gradients import cross_entropy
 from . import Report, call, describe, run_checks
 
 __all__ = ["check_ece", "check_fit_temperature", "HAND_PROBABILITIES", "HAND_LABELS"]

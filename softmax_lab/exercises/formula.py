@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from .._softmax import softmax
+from ..core import softmax
 from . import Report, as_floats, call, describe, run_checks, show
 
 __all__ = ["check_softmax_by_hand", "check_temperature_for_top", "check_sigmoid_via_softmax"]

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from scipy.special import softmax as scipy_softmax
 
-from .._softmax import softmax
+from ..core import softmax
 from . import Report, call, describe, run_checks
 
 __all__ = ["check_batched_softmax", "check_is_distribution"]

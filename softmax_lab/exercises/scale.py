@@ -8,7 +8,7 @@ Each takes the learner's function and returns a :class:`~softmax_lab.exercises.R
 
 Examples
 --------
->>> from softmax_lab.online import merge_states
+>>> from softmax_lab.scale import merge_states
 >>> check_merge_states(lambda m_a, d_a, m_b, d_b: merge_states((m_a, d_a), (m_b, d_b))).passed
 True
 >>> def no_rescale(m_a, d_a, m_b, d_b):
@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from .._cross_entropy import cross_entropy
-from .._logsumexp import logsumexp
+from ..core import logsumexp
+from ..gradients import cross_entropy
 from . import Report, call, describe, run_checks
 
 __all__ = ["check_merge_states", "check_shard_partials"]

@@ -1,4 +1,4 @@
-"""Online softmax, tiled attention and vocab-parallel cross-entropy (softmax_lab.online).
+"""Online softmax, tiled attention and vocab-parallel cross-entropy (softmax_lab.scale).
 
 Every result is compared with an independent reference: torch.softmax, scipy's
 logsumexp, torch's scaled_dot_product_attention and torch's cross_entropy, or numbers
@@ -21,7 +21,7 @@ from scipy.special import logsumexp as scipy_logsumexp
 
 from softmax_lab import cross_entropy, softmax
 from softmax_lab.attention import causal_mask, padding_mask, scaled_dot_product_attention
-from softmax_lab.online import (
+from softmax_lab.scale import (
     NormaliserState,
     chunk_state,
     merge_states,
@@ -137,10 +137,10 @@ def test_online_softmax_empty_axis():
 @pytest.mark.parametrize(
     ("chunk_size", "error", "message"),
     [
-        (0, ValueError, "chunk_size must be >= 1"),
-        (-3, ValueError, "chunk_size must be >= 1"),
-        (1.5, TypeError, "chunk_size must be an int"),
-        (True, TypeError, "chunk_size must be an int"),
+        (0, ValueError, "chunk_size must be an int >= 1"),
+        (-3, ValueError, "chunk_size must be an int >= 1"),
+        (1.5, TypeError, "chunk_size must be an int >= 1"),
+        (True, TypeError, "chunk_size must be an int >= 1"),
     ],
 )
 def test_online_softmax_rejects_bad_chunk_size(chunk_size, error, message):
@@ -199,7 +199,7 @@ def test_tiled_attention_without_mask(tile_size):
     q, k, v = _qkv(tile_size)
     result = tiled_attention(q, k, v, tile_size=tile_size)
     np.testing.assert_allclose(result, _sdpa(q, k, v), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(result, scaled_dot_product_attention(q, k, v)[0], atol=1e-12)
+    np.testing.assert_allclose(result, scaled_dot_product_attention(q, k, v), atol=1e-12)
 
 
 @pytest.mark.parametrize("tile_size", [1, 3, 4, 9])
@@ -207,7 +207,7 @@ def test_tiled_attention_causal(tile_size):
     q, k, v = _qkv(10 + tile_size, n_q=9, n_k=9)
     expected = _sdpa(q, k, v, is_causal=True)
     np.testing.assert_allclose(
-        tiled_attention(q, k, v, tile_size=tile_size, causal=True), expected, atol=1e-12
+        tiled_attention(q, k, v, tile_size=tile_size, is_causal=True), expected, atol=1e-12
     )
     np.testing.assert_allclose(
         tiled_attention(q, k, v, causal_mask(9), tile_size=tile_size), expected, atol=1e-12
@@ -223,7 +223,7 @@ def test_tiled_attention_fully_masked_rows_are_zero(tile_size):
     assert not np.isnan(result).any()
     assert np.all(result[1] == 0) and np.all(result[0, 2] == 0)
     np.testing.assert_allclose(result, _sdpa(q, k, v, mask), atol=1e-12)
-    np.testing.assert_allclose(result, scaled_dot_product_attention(q, k, v, mask)[0], atol=1e-12)
+    np.testing.assert_allclose(result, scaled_dot_product_attention(q, k, v, mask), atol=1e-12)
 
 
 def test_tiled_attention_large_scores_and_broadcast_batch():
@@ -232,12 +232,12 @@ def test_tiled_attention_large_scores_and_broadcast_batch():
     v = v[0]
     result = tiled_attention(q * 100, k, v, tile_size=4)
     assert result.shape == (3, 1, 4, 3)
-    np.testing.assert_allclose(result, scaled_dot_product_attention(q * 100, k, v)[0], atol=1e-12)
+    np.testing.assert_allclose(result, scaled_dot_product_attention(q * 100, k, v), atol=1e-12)
 
 
 def test_tiled_attention_custom_scale():
     q, k, v = _qkv(6)
-    expected = scaled_dot_product_attention(q, k, v, scale=0.5)[0]
+    expected = scaled_dot_product_attention(q, k, v, scale=0.5)
     np.testing.assert_allclose(
         tiled_attention(q, k, v, tile_size=2, scale=0.5), expected, atol=1e-12
     )
@@ -245,15 +245,15 @@ def test_tiled_attention_custom_scale():
 
 def test_tiled_attention_errors():
     q, k, v = _qkv(0)
-    with pytest.raises(ValueError, match="tile_size must be >= 1"):
+    with pytest.raises(ValueError, match="tile_size must be an int >= 1"):
         tiled_attention(q, k, v, tile_size=0)
-    with pytest.raises(ValueError, match="either mask or causal"):
-        tiled_attention(q, k, v, np.ones((7, 9), bool), tile_size=2, causal=True)
-    with pytest.raises(TypeError, match="mask must be boolean"):
+    with pytest.raises(ValueError, match="either attn_mask or is_causal"):
+        tiled_attention(q, k, v, np.ones((7, 9), bool), tile_size=2, is_causal=True)
+    with pytest.raises(TypeError, match="attn_mask must be boolean"):
         tiled_attention(q, k, v, np.ones((7, 9)), tile_size=2)
-    with pytest.raises(ValueError, match="mask must broadcast"):
+    with pytest.raises(ValueError, match="attn_mask must broadcast"):
         tiled_attention(q, k, v, np.ones((7, 8), bool), tile_size=2)
-    with pytest.raises(ValueError, match="k must have shape"):
+    with pytest.raises(ValueError, match="key must have shape"):
         tiled_attention(q, k[..., :5], v, tile_size=2)
 
 
@@ -327,5 +327,5 @@ def test_vocab_parallel_errors():
         vocab_parallel_cross_entropy([], [0])
     with pytest.raises(ValueError, match="reduction must be"):
         vocab_parallel_cross_entropy(shards, [0, 1], reduction="avg")
-    with pytest.raises(ValueError, match="num_shards must be >= 1"):
+    with pytest.raises(ValueError, match="num_shards must be an int >= 1"):
         split_vocab(np.zeros((2, 6)), 0)

@@ -8,7 +8,7 @@ import pytest
 import scipy.special
 
 from softmax_lab import softmax
-from softmax_lab.accuracy import adversarial_rows, compare, error_in_eps, exact_softmax
+from softmax_lab.numerical_error import adversarial_rows, compare, error_in_eps, exact_softmax
 
 RESULTS = compare(
     {"ours": softmax, "scipy": lambda x: scipy.special.softmax(x, axis=-1)}, lengths=(10, 2000)

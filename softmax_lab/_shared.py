@@ -1,9 +1,15 @@
-"""Argument checks shared by the numerics: one place that turns bad input into clear errors."""
+"""The package's shared private helpers, in one place: argument checks that turn bad input
+into clear errors, and the array plumbing several chapters' modules use.
+
+Rule for errors: a value of the wrong *type* raises ``TypeError``; a value of the right
+type that is out of range raises ``ValueError``. Every message names the argument and
+says what was expected.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -12,6 +18,8 @@ from numpy.typing import ArrayLike, NDArray
 # cache (about 512 KiB, measured best here): each block is read from memory once and
 # written once.
 BLOCK_BYTES = 1 << 19
+
+Reduction = Literal["mean", "sum", "none"]
 
 
 def as_real_array(x: ArrayLike, name: str = "x") -> tuple[NDArray[np.floating], np.dtype]:
@@ -107,3 +115,84 @@ def row_blocks(rows: int, row_length: int, itemsize: int) -> list[slice]:
     if rows <= per_block:
         return [slice(None)]
     return [slice(start, min(start + per_block, rows)) for start in range(0, rows, per_block)]
+
+
+def check_positive_int(value: Any, name: str) -> int:
+    """Return ``value`` as an int >= 1: ``TypeError`` if it is not an integer, ``ValueError`` if < 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int >= 1; got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be an int >= 1; got {value}")
+    return int(value)
+
+
+def check_count(value: Any, name: str) -> int:
+    """Return ``value`` as an int >= 0 (a length or a size that may be empty)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int >= 0; got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be an int >= 0; got {value}")
+    return int(value)
+
+
+def check_reduction(reduction: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}")
+
+
+def reduce(per_sample: NDArray, reduction: str) -> NDArray | np.floating:
+    """Per-sample losses reduced as torch does: their mean, their sum, or unchanged."""
+    if reduction == "none":
+        return per_sample
+    if reduction == "sum":
+        return per_sample.sum()[()]
+    return per_sample.mean()[()]
+
+
+def check_attention_shapes(
+    q_shape: tuple[int, ...], k_shape: tuple[int, ...], v_shape: tuple[int, ...]
+) -> tuple[int, int, int]:
+    """Return ``(n_q, n_k, d)`` after checking that query, key and value fit together."""
+    for name, shape, expected in (
+        ("query", q_shape, "(..., n_q, d)"),
+        ("key", k_shape, "(..., n_k, d)"),
+        ("value", v_shape, "(..., n_k, d_v)"),
+    ):
+        if len(shape) < 2:
+            raise ValueError(f"{name} must have shape {expected}, at least 2-D; got shape {shape}")
+    n_q, d = q_shape[-2:]
+    n_k = k_shape[-2]
+    if k_shape[-1] != d:
+        raise ValueError(
+            f"key must have shape (..., n_k, d) with d = {d} as in query of shape {q_shape}; "
+            f"got shape {k_shape}"
+        )
+    if v_shape[-2] != n_k:
+        raise ValueError(
+            f"value must have shape (..., n_k, d_v) with n_k = {n_k} rows as in key of shape "
+            f"{k_shape}; got shape {v_shape}"
+        )
+    try:
+        np.broadcast_shapes(q_shape[:-2], k_shape[:-2], v_shape[:-2])
+    except ValueError as error:
+        raise ValueError(
+            f"the batch dimensions of query {q_shape[:-2]}, key {k_shape[:-2]} and value "
+            f"{v_shape[:-2]} do not broadcast together"
+        ) from error
+    return n_q, n_k, d
+
+
+def broadcast_attention_mask(
+    mask: NDArray[np.bool_], scores_shape: tuple[int, ...], name: str = "attn_mask"
+) -> NDArray[np.bool_]:
+    """Broadcast a boolean mask with the ``(..., n_q, n_k)`` scores, or say what shape was expected."""
+    try:
+        shape = np.broadcast_shapes(mask.shape, scores_shape)
+    except ValueError:
+        shape = None
+    if shape is None or shape[-2:] != scores_shape[-2:]:
+        raise ValueError(
+            f"{name} must broadcast to the scores' shape (..., n_q, n_k) = {scores_shape}; "
+            f"got shape {mask.shape}"
+        )
+    return np.broadcast_to(mask, shape)

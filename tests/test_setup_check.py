@@ -3,7 +3,7 @@
 import tomllib
 from pathlib import Path
 
-from softmax_lab.environment import environment_report, pinned_versions
+from softmax_lab.setup_check import environment_report, pinned_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,7 @@ def test_report_flags_a_differing_package():
 
 
 def test_report_flags_a_missing_package(monkeypatch):
-    import softmax_lab.environment as environment
+    import softmax_lab.setup_check as environment
 
     monkeypatch.setattr(environment, "_installed", lambda name: None if name == "scipy" else "1.0")
     lines = environment_report({"scipy": "1.17.1", "numpy": "1.0"})

@@ -36,9 +36,16 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._arrays import as_real_array, check_axis
-from ._cross_entropy import Reduction, _check_reduction, _reduce
-from .attention import _broadcast_mask, _check_shapes
+from ._shared import (
+    Reduction,
+    as_real_array,
+    broadcast_attention_mask,
+    check_attention_shapes,
+    check_axis,
+    check_positive_int,
+    check_reduction,
+    reduce,
+)
 
 __all__ = [
     "NormaliserState",
@@ -199,14 +206,6 @@ def online_logsumexp(chunks: Iterable[ArrayLike]) -> NDArray[np.floating]:
     return state.logsumexp()[()]
 
 
-def _check_chunk_size(chunk_size: object, name: str = "chunk_size") -> int:
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)):
-        raise TypeError(f"{name} must be an int >= 1; got {chunk_size!r}")
-    if chunk_size < 1:
-        raise ValueError(f"{name} must be >= 1; got {chunk_size}")
-    return int(chunk_size)
-
-
 def online_softmax(x: ArrayLike, chunk_size: int, axis: int = -1) -> NDArray[np.floating]:
     """Softmax in two passes over ``x``, ``chunk_size`` entries of each row at a time.
 
@@ -245,7 +244,7 @@ def online_softmax(x: ArrayLike, chunk_size: int, axis: int = -1) -> NDArray[np.
     >>> online_softmax([[1000.0, 0.0, 1000.0]], chunk_size=1)
     array([[0.5, 0. , 0.5]])
     """
-    chunk_size = _check_chunk_size(chunk_size)
+    chunk_size = check_positive_int(chunk_size, "chunk_size")
     array, result_dtype = as_real_array(x)
     if array.ndim == 0:
         raise ValueError("x must have at least one dimension (a score per class); got a scalar")
@@ -266,14 +265,14 @@ def online_softmax(x: ArrayLike, chunk_size: int, axis: int = -1) -> NDArray[np.
 
 
 def tiled_attention(
-    q: ArrayLike,
-    k: ArrayLike,
-    v: ArrayLike,
-    mask: ArrayLike | None = None,
+    query: ArrayLike,
+    key: ArrayLike,
+    value: ArrayLike,
+    attn_mask: ArrayLike | None = None,
     *,
-    tile_size: int,
-    causal: bool = False,
+    is_causal: bool = False,
     scale: float | None = None,
+    tile_size: int,
 ) -> NDArray[np.floating]:
     r"""Scaled dot-product attention, keys and values visited ``tile_size`` at a time.
 
@@ -292,57 +291,59 @@ def tiled_attention(
 
     Parameters
     ----------
-    q, k, v : array_like
+    query, key, value : array_like
         Shapes ``(..., n_q, d)``, ``(..., n_k, d)``, ``(..., n_k, d_v)``; batch axes broadcast.
-    mask : array_like of bool, optional
+    attn_mask : array_like of bool, optional
         Broadcastable to ``(..., n_q, n_k)``; ``True`` where a query may attend to a key.
-    tile_size : int
-        Keys per tile (>= 1).
-    causal : bool, optional
+    is_causal : bool, optional
         Query ``i`` attends to keys ``0..i`` (top-left aligned, as torch's
         ``is_causal=True``); the mask is made tile by tile, never as a full matrix.
     scale : float, optional
         Multiplies the scores; default :math:`1/\sqrt{d}`.
+    tile_size : int
+        Keys per tile (>= 1).
 
     Returns
     -------
     ndarray, shape (..., n_q, d_v)
-        The same as ``scaled_dot_product_attention(q, k, v, mask, scale=scale)[0]``;
+        The same as ``scaled_dot_product_attention(query, key, value, attn_mask, ...)``;
         a query with no key allowed gets a zero output.
 
     Raises
     ------
     ValueError
-        Shapes that do not fit, ``tile_size`` < 1, or both ``mask`` and ``causal``.
+        Shapes that do not fit, ``tile_size`` < 1, or both ``attn_mask`` and ``is_causal``.
     TypeError
-        A non-boolean ``mask`` or a non-int ``tile_size``.
+        A non-boolean ``attn_mask`` or a non-int ``tile_size``.
 
     Examples
     --------
-    >>> q = np.array([[1.0, 0.0]])
-    >>> k = np.array([[1.0, 0.0], [0.0, 1.0]])
-    >>> v = np.array([[10.0], [20.0]])
-    >>> tiled_attention(q, k, v, tile_size=1).round(2)  # as scaled_dot_product_attention
+    >>> query = np.array([[1.0, 0.0]])
+    >>> key = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> value = np.array([[10.0], [20.0]])
+    >>> tiled_attention(query, key, value, tile_size=1).round(2)  # as scaled_dot_product_attention
     array([[13.3]])
-    >>> tiled_attention(q, k, v, mask=[[False, False]], tile_size=1)  # nothing to attend to
+    >>> tiled_attention(query, key, value, [[False, False]], tile_size=1)  # nothing to attend to
     array([[0.]])
     """
-    tile_size = _check_chunk_size(tile_size, "tile_size")
-    q_array, _ = as_real_array(q, "q")
-    k_array, _ = as_real_array(k, "k")
-    v_array, _ = as_real_array(v, "v")
-    n_q, n_k, d = _check_shapes(q_array.shape, k_array.shape, v_array.shape)
-    if causal and mask is not None:
-        raise ValueError("pass either mask or causal=True, not both")
+    tile_size = check_positive_int(tile_size, "tile_size")
+    q_array, _ = as_real_array(query, "query")
+    k_array, _ = as_real_array(key, "key")
+    v_array, _ = as_real_array(value, "value")
+    n_q, n_k, d = check_attention_shapes(q_array.shape, k_array.shape, v_array.shape)
+    if is_causal and attn_mask is not None:
+        raise ValueError("pass either attn_mask or is_causal=True, not both (as torch's SDPA)")
     if scale is None:
         scale = 1.0 / math.sqrt(d)
     batch = np.broadcast_shapes(q_array.shape[:-2], k_array.shape[:-2], v_array.shape[:-2])
     allowed = None
-    if mask is not None:
-        allowed = np.asarray(mask)
+    if attn_mask is not None:
+        allowed = np.asarray(attn_mask)
         if allowed.dtype != np.bool_:
-            raise TypeError(f"mask must be boolean (True = may attend); got dtype {allowed.dtype}")
-        allowed = _broadcast_mask(allowed, (*batch, n_q, n_k), n_q, n_k)  # a view, no copy
+            raise TypeError(
+                f"attn_mask must be boolean (True = may attend); got dtype {allowed.dtype}"
+            )
+        allowed = broadcast_attention_mask(allowed, (*batch, n_q, n_k))  # a view, no copy
         batch = allowed.shape[:-2]
     dtype = np.result_type(q_array, k_array, v_array)
     running_max = np.full((*batch, n_q, 1), -np.inf, dtype)
@@ -352,7 +353,7 @@ def tiled_attention(
         stop = min(start + tile_size, n_k)
         k_tile, v_tile = k_array[..., start:stop, :], v_array[..., start:stop, :]
         scores = (q_array @ np.swapaxes(k_tile, -1, -2)) * scale  # (..., n_q, tile)
-        if causal:
+        if is_causal:
             scores = np.where(np.arange(start, stop) <= np.arange(n_q)[:, None], scores, -np.inf)
         elif allowed is not None:
             scores = np.where(allowed[..., start:stop], scores, -np.inf)
@@ -377,7 +378,7 @@ def split_vocab(logits: ArrayLike, num_shards: int) -> list[NDArray[np.floating]
     >>> [shard.shape for shard in split_vocab(np.zeros((2, 10)), 4)]
     [(2, 3), (2, 3), (2, 2), (2, 2)]
     """
-    num_shards = _check_chunk_size(num_shards, "num_shards")
+    num_shards = check_positive_int(num_shards, "num_shards")
     array, _ = as_real_array(logits, "logits")
     if array.ndim == 0:
         raise ValueError("logits must have at least one dimension (the vocabulary); got a scalar")
@@ -433,7 +434,7 @@ def vocab_parallel_cross_entropy(
     >>> vocab_parallel_cross_entropy(shards, [0, 2], reduction="none").round(3)
     array([0.417, 0.   ])
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     if len(logit_shards) == 0:
         raise ValueError("logit_shards must hold at least one shard (got none)")
     shards = []
@@ -475,4 +476,4 @@ def vocab_parallel_cross_entropy(
             target_logit = target_logit + np.where(owns, picked, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_row = global_max + np.log(global_sum) - target_logit
-    return _reduce(np.asarray(per_row, dtype=float), reduction)
+    return reduce(np.asarray(per_row, dtype=float), reduction)
