@@ -12,8 +12,7 @@ PORT   ?= 8888
 TORCH_INDEX ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export MPLBACKEND := module://matplotlib_inline.backend_inline
-export PYTHONHASHSEED := 0
+# The kernels' environment (MPLBACKEND, PYTHONHASHSEED) is set by tools/notebooks.py.
 
 .PHONY: help setup lab test unit nbval lint notebooks nav check-notebooks bench test-browser clean
 
@@ -36,7 +35,7 @@ $(STAMP): pyproject.toml
 	@echo "set-up done: $(VENV) is ready"
 
 lab: $(STAMP)
-	$(PY) tools/lab.py --port $(PORT)
+	$(PY) -m tools.lab --port $(PORT)
 
 test: $(STAMP) check-notebooks unit nbval lint
 
@@ -47,8 +46,7 @@ unit: $(STAMP)
 	$(PY) -m pytest -q
 
 nbval: $(STAMP)
-	$(PY) -m pytest -p no:cacheprovider --nbval --nbval-current-env \
-		--nbval-sanitize-with tools/nbval_sanitize.cfg -o addopts="" -o testpaths="" notebooks
+	$(PY) -m tools.strict_nbval notebooks
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check softmax_lab tests tools benchmarks notebooks

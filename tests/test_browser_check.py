@@ -17,8 +17,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from tools import browser_check
-from tools.lab import NOTEBOOKS, lab_command
+from tools import browser_check, notebooks
+from tools.lab import lab_command
+from tools.notebooks import NOTEBOOKS
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "browser"
@@ -42,6 +43,8 @@ FIGURE = new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/pla
 
 
 # --- pure parts -------------------------------------------------------------------------
+# After "Run All Cells" the browser check applies tools.notebooks.problems (the rules of
+# make check-notebooks) to JupyterLab's model: plain dicts, cells numbered as nbval does.
 
 
 def test_a_clean_run_has_no_failures() -> None:
@@ -49,30 +52,36 @@ def test_a_clean_run_has_no_failures() -> None:
         new_markdown_cell("# Title"),
         code("print('hi')", 1, new_output("stream", name="stdout", text="hi\n")),
         code("import warnings; warnings.warn('careful')", 2, WARNING),
-        code("", None),  # an empty cell is never executed, and that is fine
     )
-    assert browser_check.cell_failures(model, "nb.ipynb") == []
+    assert notebooks.problems(model) == []
 
 
-def test_an_error_output_names_notebook_cell_and_exception() -> None:
-    model = executed(new_markdown_cell("# Title"), code("1 / 0", 1, ERROR))
-    [failure] = browser_check.cell_failures(model, "notebooks/x.ipynb")
-    assert failure.startswith(
-        "notebooks/x.ipynb: cell 2 raised ZeroDivisionError: division by zero"
-    )
-    assert "1 / 0" in failure
+def test_an_error_output_names_the_nbval_cell_and_the_exception() -> None:
+    model = executed(new_markdown_cell("# Title"), code("x = 1", 1), code("1 / 0", 2, ERROR))
+    [failure] = notebooks.problems(model)
+    # the second code cell: nbval's "Cell 1" (markdown cells are not counted, code from 0)
+    assert failure == "Cell 1 raised ZeroDivisionError: division by zero  [1 / 0]"
 
 
 def test_a_cell_tagged_raises_exception_may_fail() -> None:
-    model = executed(code("1 / 0", 1, ERROR, tags=["raises-exception"]))
-    assert browser_check.cell_failures(model, "nb.ipynb") == []
+    model = executed(code("1 / 0", 1, ERROR, tags=["raises-exception"]), code("x = 1", 2))
+    assert notebooks.problems(model) == []
 
 
 def test_cells_that_never_ran_are_failures() -> None:
     model = executed(code("1 / 0", 1, ERROR), code("x = 1", None), code("y = 2", None))
-    failures = browser_check.cell_failures(model, "nb.ipynb")
-    assert len(failures) == 2
-    assert failures[1] == "nb.ipynb: cell(s) 2, 3 were not executed"
+    assert notebooks.problems(model) == [
+        "Cell 0 raised ZeroDivisionError: division by zero  [1 / 0]",
+        "Cells 1, 2 were not executed",
+    ]
+
+
+def test_a_model_with_source_as_a_list_of_lines_reads_the_same() -> None:
+    model = executed(code("1 / 0", 1, ERROR))
+    model["cells"][0]["source"] = ["# divide\n", "1 / 0"]
+    assert notebooks.problems(model) == [
+        "Cell 0 raised ZeroDivisionError: division by zero  [# divide]"
+    ]
 
 
 def test_stores_image_finds_a_stored_figure() -> None:
@@ -80,14 +89,18 @@ def test_stores_image_finds_a_stored_figure() -> None:
     assert not browser_check.stores_image(executed(code("print(1)", 1, WARNING)))
 
 
-def test_find_notebooks_searches_folders_and_skips_checkpoints(tmp_path: Path) -> None:
-    (tmp_path / "a.ipynb").write_text("{}")
+def test_find_searches_folders_and_skips_checkpoints(tmp_path: Path) -> None:
+    (tmp_path / "b.ipynb").write_text("{}")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.ipynb").write_text("{}")
     (tmp_path / ".ipynb_checkpoints").mkdir()
-    (tmp_path / ".ipynb_checkpoints" / "a-checkpoint.ipynb").write_text("{}")
+    (tmp_path / ".ipynb_checkpoints" / "b-checkpoint.ipynb").write_text("{}")
     (tmp_path / "notes.txt").write_text("")
-    assert browser_check.find_notebooks([tmp_path]) == [tmp_path / "a.ipynb"]
+    assert notebooks.find([tmp_path]) == [tmp_path / "b.ipynb", tmp_path / "sub" / "a.ipynb"]
+    # a notebook named twice (itself and through its folder) is checked once
+    assert notebooks.find([tmp_path / "b.ipynb", tmp_path]) == notebooks.find([tmp_path])
     with pytest.raises(SystemExit, match="neither a notebook nor a folder"):
-        browser_check.find_notebooks([tmp_path / "notes.txt"])
+        notebooks.find([tmp_path / "notes.txt"])
 
 
 def test_copies_go_to_the_temporary_root_with_their_folder(tmp_path: Path) -> None:
@@ -129,8 +142,69 @@ def test_the_fixtures_are_what_the_slow_test_relies_on() -> None:
 
 
 def test_a_folder_without_notebooks_is_an_error_not_a_pass(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match="no notebooks in"):
+    with pytest.raises(SystemExit, match="browser check: no notebooks in"):
         browser_check.main([str(tmp_path)])
+
+
+class FakeLab:
+    url, token = "http://127.0.0.1:1", "t"
+
+    def start_session(self, path: str, kernel: str) -> None:
+        pass
+
+    def shutdown_sessions(self) -> None:
+        pass
+
+
+class FakePage:
+    """A page whose wait for the kernel raises ``error``; everything else does nothing."""
+
+    viewport_size = browser_check.VIEWPORT
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def wait_for_function(self, *args, **kwargs) -> None:
+        raise self.error
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: None
+
+
+class FakeContext:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def new_page(self) -> FakePage:
+        return FakePage(self.error)
+
+
+def check_with(error: Exception, shots: Path) -> list[str]:
+    source = FIXTURES / "warns.ipynb"
+    result = browser_check.check_notebook(
+        FakeContext(error), FakeLab(), "browser/warns.ipynb", source, shots, timeout_s=5
+    )
+    return result.failures
+
+
+def test_playwrights_timeout_is_reported_as_the_step_that_timed_out(tmp_path: Path) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    [failure] = check_with(PlaywrightTimeoutError("Timeout 5000ms exceeded."), tmp_path)
+    assert failure.endswith(
+        "timed out after 5 s while waiting for the kernel to be connected and idle "
+        "(the limit per notebook; --timeout changes it)"
+    )
+
+
+def test_another_error_is_named_not_called_a_timeout(tmp_path: Path) -> None:
+    class ServerTimeoutLikeError(Exception):  # a "Timeout" in the name is not Playwright's
+        pass
+
+    [failure] = check_with(ServerTimeoutLikeError("gone"), tmp_path)
+    assert failure.endswith(
+        "ServerTimeoutLikeError while waiting for the kernel to be connected and idle: gone"
+    )
 
 
 # --- the real thing: JupyterLab in headless Chromium ------------------------------------
@@ -156,10 +230,10 @@ def test_a_raising_notebook_fails_with_the_exception_named(fixture_run) -> None:
     returncode, output, _ = fixture_run
     assert returncode != 0, output
     assert (
-        "tests/browser/raises.ipynb: cell 3 raised ValueError: "
+        "tests/browser/raises.ipynb: Cell 1 raised ValueError: "
         "deliberate failure for the browser check" in output
     ), output
-    assert "tests/browser/raises.ipynb: cell(s) 4 were not executed" in output, output
+    assert "tests/browser/raises.ipynb: Cell 2 was not executed" in output, output
     assert "browser-check: 1 passed, 1 failed" in output.splitlines(), output
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tools import lab
+from tools.notebooks import KERNEL_ENV, NOTEBOOKS
 
 
 def free_port() -> int:
@@ -55,11 +56,26 @@ def test_lab_command_is_loopback_only_with_a_token() -> None:
     assert "--ServerApp.port=8899" in command
     assert "--ServerApp.port_retries=0" in command
     assert "--IdentityProvider.token=t0k3n" in command
-    assert f"--ServerApp.root_dir={lab.NOTEBOOKS}" in command
+    assert f"--ServerApp.root_dir={NOTEBOOKS}" in command
     assert "--LabApp.default_url=/lab/tree/00_start_here.ipynb" in command
     assert "--no-browser" in command
     assert "--no-browser" not in lab.lab_command(8899, "t0k3n", open_browser=True)
     assert not any(arg.startswith("--ServerApp.ip=0") for arg in command)
+
+
+def test_main_starts_lab_in_the_kernel_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started = {}
+    monkeypatch.setattr(
+        lab.os, "execve", lambda path, argv, env: started.update(argv=argv, env=env)
+    )
+    monkeypatch.setenv("MPLBACKEND", "agg")  # a reader's shell setting must not reach the kernels
+    lab.main(["--port", "8899", "--no-browser"])
+    assert started["env"]["MPLBACKEND"] == KERNEL_ENV["MPLBACKEND"]
+    assert started["env"]["PYTHONHASHSEED"] == KERNEL_ENV["PYTHONHASHSEED"]
+    assert "--ServerApp.port=8899" in started["argv"]
+    assert "http://127.0.0.1:8899/lab/tree/00_start_here.ipynb?token=" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("euid", "allowed"), [(0, True), (1000, False)])
@@ -166,4 +182,4 @@ def test_listens_on_loopback_only(server: tuple[int, str, list[str]]) -> None:
 
 def test_the_notebooks_folder_exists() -> None:
     # root_dir must exist or the server refuses to start.
-    assert Path(lab.NOTEBOOKS).is_dir()
+    assert Path(NOTEBOOKS).is_dir()

@@ -18,10 +18,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbval.plugin import get_sanitize_patterns
 
-from tools import check_notebooks, run_notebooks
+from tools import check_notebooks, notebooks, run_notebooks, strict_nbval
 
 ROOT = Path(__file__).resolve().parent.parent
-SANITIZE = ROOT / "tools" / "nbval_sanitize.cfg"
+SANITIZE = strict_nbval.SANITIZE
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -48,6 +48,8 @@ def error(ename: str = "ValueError", evalue: str = "boom") -> nbformat.NotebookN
 
 
 # --- tools.check_notebooks.problems: executed, in order, no stray errors ---------------
+# Cells are numbered as nbval numbers them: code cells only, from 0 (the markdown title
+# that write() puts first is not counted).
 
 
 def test_a_cleanly_executed_notebook_has_no_problems(tmp_path: Path) -> None:
@@ -61,15 +63,12 @@ def test_a_cleanly_executed_notebook_has_no_problems(tmp_path: Path) -> None:
 
 def test_a_stripped_notebook_fails(tmp_path: Path) -> None:
     path = write(tmp_path / "stripped.ipynb", code("x = 1", None), code("print(x)", None))
-    assert check_notebooks.problems(path) == [
-        "cell 1 was not executed",
-        "cell 2 was not executed",
-    ]
+    assert check_notebooks.problems(path) == ["Cells 0, 1 were not executed"]
 
 
 def test_a_half_run_notebook_fails(tmp_path: Path) -> None:
     path = write(tmp_path / "half.ipynb", code("x = 1", 1), code("print(x)", None))
-    assert check_notebooks.problems(path) == ["cell 2 was not executed"]
+    assert check_notebooks.problems(path) == ["Cell 1 was not executed"]
 
 
 def test_out_of_order_counts_fail(tmp_path: Path) -> None:
@@ -80,20 +79,22 @@ def test_out_of_order_counts_fail(tmp_path: Path) -> None:
     )
     found = check_notebooks.problems(path)
     assert found and all("run out of order" in line for line in found)
-    assert found[0] == "cell 1 has execution count 2, expected 1 (run out of order)"
+    assert found[0] == "Cell 0 has execution count 2, expected 1 (run out of order)"
 
 
 def test_counts_from_a_reused_kernel_fail(tmp_path: Path) -> None:
     # In order but not from a fresh kernel: the notebook was run twice without a restart.
     path = write(tmp_path / "rerun.ipynb", code("x = 1", 5), code("print(x)", 6))
     assert check_notebooks.problems(path) == [
-        "cell 1 has execution count 5, expected 1 (run out of order)"
+        "Cell 0 has execution count 5, expected 1 (run out of order)"
     ]
 
 
 def test_a_stored_error_fails_unless_tagged_to_raise(tmp_path: Path) -> None:
     untagged = write(tmp_path / "error.ipynb", code("raise ValueError('boom')", 1, [error()]))
-    assert check_notebooks.problems(untagged) == ["cell 1 stores an error: ValueError: boom"]
+    assert check_notebooks.problems(untagged) == [
+        "Cell 0 raised ValueError: boom  [raise ValueError('boom')]"
+    ]
     tagged = write(
         tmp_path / "expected.ipynb",
         code("raise ValueError('boom')", 1, [error()], tags=["raises-exception"]),
@@ -103,7 +104,34 @@ def test_a_stored_error_fails_unless_tagged_to_raise(tmp_path: Path) -> None:
 
 def test_an_empty_code_cell_fails(tmp_path: Path) -> None:
     path = write(tmp_path / "empty.ipynb", code("x = 1", 1), code("   ", None))
-    assert check_notebooks.problems(path) == ["cell 2 is an empty code cell (delete it)"]
+    assert check_notebooks.problems(path) == ["Cell 1 is an empty code cell (delete it)"]
+
+
+def test_a_long_list_of_cells_that_never_ran_is_cut_short(tmp_path: Path) -> None:
+    path = write(tmp_path / "long.ipynb", *(code(f"x = {i}", None) for i in range(13)))
+    assert check_notebooks.problems(path) == [
+        "Cells 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 3 more were not executed"
+    ]
+
+
+def test_cell_numbers_are_the_ones_nbval_reports(tmp_path: Path) -> None:
+    path = write(tmp_path / "numbers.ipynb", code("x = 1", 1), code("y = 2", None))
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(2, new_markdown_cell("between"))
+    nbformat.write(nb, path)
+    assert check_notebooks.problems(path) == ["Cell 1 was not executed"]
+    # What nbval itself calls these cells (collecting starts no kernel).
+    collected = subprocess.run(
+        strict_nbval.command([path], ["--collect-only"]),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    names = re.findall(r"<IPyNbCell (Cell \d+)>", collected)
+    assert (
+        names == [notebooks.label(n) for n, _ in notebooks.code_cells(nb)] == ["Cell 0", "Cell 1"]
+    )
 
 
 def test_main_names_the_notebook_and_the_fix(tmp_path: Path, capsys) -> None:
@@ -116,13 +144,13 @@ def test_main_names_the_notebook_and_the_fix(tmp_path: Path, capsys) -> None:
     assert f"fix: make notebooks NB={bad}" in printed
 
 
-def test_main_passes_clean_notebooks_and_fails_on_none(tmp_path: Path, capsys) -> None:
+def test_main_passes_clean_notebooks_and_fails_on_none(tmp_path: Path) -> None:
     write(tmp_path / "good.ipynb", code("x = 1", 1))
     assert check_notebooks.main([str(tmp_path)]) == 0
     empty = tmp_path / "nothing_here"
     empty.mkdir()
-    assert check_notebooks.main([str(empty)]) == 1
-    assert "no notebooks found" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="no notebooks in"):
+        check_notebooks.main([str(empty)])
 
 
 # --- tools/nbval_sanitize.cfg: what it rewrites, and what it leaves alone ---------------
@@ -184,24 +212,8 @@ def nbval_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("nbval")
     for name, (cells, _) in NBVAL_CASES.items():
         write(folder / f"{name}.ipynb", *cells)
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "--nbval",
-        "--nbval-current-env",
-        "--nbval-sanitize-with",
-        str(SANITIZE),
-        "-o",
-        "addopts=",
-        "-o",
-        "testpaths=",
-        "-rA",
-        str(folder),
-    ]
-    # From the repository root, like `make nbval`, so pyproject.toml's settings apply.
+    # Exactly what `make nbval` runs (tools.strict_nbval), with -rA to list each outcome.
+    command = [sys.executable, "-m", "tools.strict_nbval", "-rA", str(folder)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     outcomes = {
         match.group(2): match.group(1)
@@ -247,12 +259,22 @@ def test_clean_drops_timestamps_and_widget_state() -> None:
     assert cell.outputs[0]["data"] == {"text/plain": "IntSlider(value=3)"}
 
 
+def test_the_kernel_environment_wins_over_the_callers() -> None:
+    env = notebooks.kernel_env({"MPLBACKEND": "agg", "PYTHONHASHSEED": "random", "HOME": "/h"})
+    assert env == {**notebooks.KERNEL_ENV, "HOME": "/h"}
+    assert env["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
+
+
 @pytest.mark.slow
-def test_execute_twice_gives_identical_files(tmp_path: Path) -> None:
+def test_execute_twice_gives_identical_files(tmp_path: Path, monkeypatch) -> None:
+    # A reader's shell may say otherwise; the kernel still gets tools.notebooks.KERNEL_ENV.
+    monkeypatch.setenv("MPLBACKEND", "agg")
+    monkeypatch.setenv("PYTHONHASHSEED", "random")
     path = write(
         tmp_path / "twice.ipynb",
         code("import numpy as np\nrng = np.random.default_rng(0)", None),
         code("print(rng.normal(size=3).round(4))", None),
+        code("import os\nprint(os.environ['MPLBACKEND'], os.environ['PYTHONHASHSEED'])", None),
         code("import ipywidgets\nipywidgets.IntSlider(value=3)", None),
     )
     run_notebooks.execute(path)
@@ -262,6 +284,7 @@ def test_execute_twice_gives_identical_files(tmp_path: Path) -> None:
 
     nb = nbformat.read(path, as_version=4)
     assert check_notebooks.problems(path) == []
+    assert nb.cells[3].outputs[0]["text"] == "module://matplotlib_inline.backend_inline 0\n"
     assert "widgets" not in nb.metadata
     for cell in nb.cells:
         assert "execution" not in cell.metadata

@@ -8,9 +8,11 @@ the committed files) and served by JupyterLab on 127.0.0.1, a free port and a ra
 token, with its config, runtime, settings and workspace folders in the same temporary
 place. Debian's ``chromium`` package, driven by Playwright, opens each notebook, runs all
 cells through JupyterLab's own command and waits for the kernel to go idle. A notebook
-fails when a cell stored an error output (unless the cell is tagged ``raises-exception``),
-when a code cell was never executed, or when it stores a figure in git and the page shows
-no rendered image. A screenshot of each whole notebook lands in artifacts/browser/.
+fails when what JupyterLab then holds breaks the rules of ``tools.notebooks.problems``
+(the ones ``make check-notebooks`` applies to the committed files: every code cell
+executed, counts 1..n, an error only in a cell tagged ``raises-exception``; cells numbered
+as nbval numbers them), or when it stores a figure in git and the page shows no rendered
+image. A screenshot of each whole notebook lands in artifacts/browser/.
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tools.lab import lab_command
+from tools.notebooks import find, kernel_env, problems
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,7 +53,6 @@ NOTEBOOK_TIMEOUT_S = 120.0
 SERVER_START_TIMEOUT_S = 60.0
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_SCREENSHOT_HEIGHT = 30_000  # px: keeps a runaway page from making a giant PNG
-ALLOW_ERRORS_TAG = "raises-exception"
 INSTALL_HINT = (
     "browser check needs Debian's chromium at /usr/bin/chromium: "
     "run `sudo apt-get update && sudo apt-get install -y chromium`, then retry"
@@ -77,45 +79,6 @@ class CheckError(Exception):
 # --------------------------------------------------------------------------- pure parts
 
 
-def _first_line(source: str | list[str]) -> str:
-    text = "".join(source) if isinstance(source, list) else source
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:80]
-    return "(empty cell)"
-
-
-def cell_failures(notebook: dict[str, Any], name: str) -> list[str]:
-    """Failure messages for a notebook model after "Run All Cells" (nbformat-shaped dict).
-
-    A code cell fails when one of its outputs has ``output_type == "error"`` (unless the
-    cell is tagged ``raises-exception``) or when it has no execution count (it never ran,
-    e.g. because the kernel stopped at an earlier error). Cells are numbered from 1, as a
-    reader counts them in JupyterLab. Empty code cells are never executed and are skipped.
-    """
-    failures: list[str] = []
-    not_executed: list[int] = []
-    for number, cell in enumerate(notebook.get("cells", []), start=1):
-        if cell.get("cell_type") != "code":
-            continue
-        if not "".join(cell.get("source", "")).strip():
-            continue
-        tags = cell.get("metadata", {}).get("tags", [])
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error" and ALLOW_ERRORS_TAG not in tags:
-                failures.append(
-                    f"{name}: cell {number} raised {output.get('ename', '?')}: "
-                    f"{output.get('evalue', '')}  [{_first_line(cell.get('source', ''))}]"
-                )
-        if cell.get("execution_count") is None:
-            not_executed.append(number)
-    if not_executed:
-        listed = ", ".join(str(n) for n in not_executed[:10])
-        more = f" and {len(not_executed) - 10} more" if len(not_executed) > 10 else ""
-        failures.append(f"{name}: cell(s) {listed}{more} were not executed")
-    return failures
-
-
 def stores_image(notebook: dict[str, Any]) -> bool:
     """Whether a notebook file stores at least one image/png output (a figure)."""
     return any(
@@ -123,21 +86,6 @@ def stores_image(notebook: dict[str, Any]) -> bool:
         for cell in notebook.get("cells", [])
         for output in cell.get("outputs", [])
     )
-
-
-def find_notebooks(paths: Iterable[Path]) -> list[Path]:
-    """The notebooks named, folders searched recursively, checkpoints left out."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts
-            )
-        elif path.suffix == ".ipynb" and path.is_file():
-            found.append(path)
-        else:
-            raise SystemExit(f"browser check: {path} is neither a notebook nor a folder")
-    return found
 
 
 # --------------------------------------------------------------------------- set-up
@@ -237,15 +185,15 @@ def running_lab(tmp: Path) -> Iterator[Lab]:
     labconfig = dirs["config"] / "labconfig"
     labconfig.mkdir()
     (labconfig / "default_setting_overrides.json").write_text(json.dumps(SETTING_OVERRIDES))
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(dirs["config"]),
-        "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
-        "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
-        "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-        "PYTHONHASHSEED": "0",
-    }
+    env = kernel_env(
+        {
+            **os.environ,
+            "JUPYTER_CONFIG_DIR": str(dirs["config"]),
+            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
+            "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
+            "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
+        }
+    )
     port, token = free_port(), secrets.token_hex(24)
     command = lab_command(
         port,
@@ -426,6 +374,8 @@ def check_notebook(
     context: Any, lab: Lab, server_path: str, source: Path, shots: Path, timeout_s: float
 ) -> Result:
     """Open one notebook, run all cells, read the model's outputs, take a screenshot."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     start = time.perf_counter()
     result = Result(str(source))
     watch = Stopwatch(result, timeout_s)
@@ -451,7 +401,8 @@ def check_notebook(
         if run_error:
             result.failures.append(f"{result.name}: 'Run All Cells' failed: {run_error}")
         watch.step("check", "reading the outputs")
-        result.failures.extend(cell_failures(page.evaluate(CELLS, server_path), result.name))
+        model = page.evaluate(CELLS, server_path)
+        result.failures.extend(f"{result.name}: {problem}" for problem in problems(model))
         _grow_viewport(page, server_path)
         if stores_image(committed) and page.evaluate(RENDERED_IMAGES, server_path) == 0:
             result.failures.append(
@@ -460,14 +411,13 @@ def check_notebook(
             )
     except CheckError as error:
         result.failures.append(str(error))
-    except Exception as error:  # Playwright's TimeoutError, a closed page, ...
-        if "Timeout" in type(error).__name__:
-            result.failures.append(watch.timed_out())
-        else:
-            first_line = (str(error).splitlines() or [""])[0]
-            result.failures.append(
-                f"{result.name}: {type(error).__name__} while {watch.description}: {first_line}"
-            )
+    except PlaywrightTimeoutError:
+        result.failures.append(watch.timed_out())
+    except Exception as error:  # a closed page, a crashed browser, ...: the next notebook runs
+        first_line = (str(error).splitlines() or [""])[0]
+        result.failures.append(
+            f"{result.name}: {type(error).__name__} while {watch.description}: {first_line}"
+        )
     finally:
         watch.step("screenshot", "taking the screenshot")
         _screenshot(page, shots / f"{source.stem}.png")
@@ -486,6 +436,8 @@ def check_notebook(
 
 def _grow_viewport(page: Any, server_path: str) -> None:
     """Make the window as tall as the notebook, so one screenshot shows all of it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     for _ in range(3):  # figures or fonts can still shift the layout once
         height = min(page.evaluate(FULL_HEIGHT, server_path) + 20, MAX_SCREENSHOT_HEIGHT)
         if height <= page.viewport_size["height"]:
@@ -493,7 +445,7 @@ def _grow_viewport(page: Any, server_path: str) -> None:
         page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
         try:  # Lumino lays the panels out again a few frames after a resize
             page.wait_for_function(ALL_VISIBLE, arg=server_path, timeout=5_000, polling=100)
-        except Exception:
+        except PlaywrightTimeoutError:
             pass  # capped height or a slow layout: the screenshot is still useful
         if height == MAX_SCREENSHOT_HEIGHT:
             return
@@ -548,9 +500,10 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=NOTEBOOK_TIMEOUT_S, help="seconds per notebook"
     )
     args = parser.parse_args(argv)
-    notebooks = find_notebooks(args.paths)
-    if not notebooks:  # an empty run passing would hide a wrong path
-        raise SystemExit(f"browser check: no notebooks in {' '.join(map(str, args.paths))}")
+    try:
+        notebooks = find(args.paths)
+    except SystemExit as error:  # an empty run passing would hide a wrong path
+        raise SystemExit(f"browser check: {error}") from None
     ensure_chromium()
     try:
         import playwright  # noqa: F401

@@ -1,9 +1,11 @@
 """Check that every notebook is committed fully executed, in order, without stray errors.
 
 nbval compares only cells that carry an execution count, so a stripped or half-run
-notebook would pass it vacuously. This check closes that gap: every code cell must
-have run, the counts must read 1, 2, ..., n from a single fresh kernel, and an error
-output is allowed only in a cell tagged ``raises-exception``.
+notebook would pass it vacuously. This check closes that gap with the rules of
+``tools.notebooks.problems`` (the browser check applies the same ones after a run):
+every code cell has run, the counts read 1, 2, ..., n from a single fresh kernel, no code
+cell is empty, and an error output is allowed only in a cell tagged ``raises-exception``.
+Cells are numbered as nbval numbers them (code cells from 0).
 
 Usage: ``python -m tools.check_notebooks notebooks`` (part of ``make test``).
 """
@@ -15,46 +17,18 @@ from pathlib import Path
 
 import nbformat
 
-RAISES_TAG = "raises-exception"
+from tools import notebooks
 
 
 def problems(path: Path) -> list[str]:
-    """Return a description of each way the notebook at ``path`` is not cleanly executed."""
-    nb = nbformat.read(path, as_version=4)
-    found = []
-    expected = 1
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        where = f"cell {index}"
-        if not cell.source.strip():
-            found.append(f"{where} is an empty code cell (delete it)")
-            continue
-        count = cell.get("execution_count")
-        if count is None:
-            found.append(f"{where} was not executed")
-        elif count != expected:
-            found.append(
-                f"{where} has execution count {count}, expected {expected} (run out of order)"
-            )
-        expected = (count or expected) + 1
-        tags = cell.metadata.get("tags", [])
-        for output in cell.get("outputs", []):
-            if output.output_type == "error" and RAISES_TAG not in tags:
-                found.append(f"{where} stores an error: {output.ename}: {output.evalue}")
-    return found
+    """Each way the notebook file at ``path`` is not cleanly executed."""
+    return notebooks.problems(nbformat.read(path, as_version=4))
 
 
 def main(argv: list[str] | None = None) -> int:
-    roots = [Path(arg) for arg in (argv if argv is not None else sys.argv[1:])] or [
-        Path("notebooks")
-    ]
-    paths = sorted(p for root in roots for p in (root.glob("*.ipynb") if root.is_dir() else [root]))
-    if not paths:
-        print("no notebooks found in " + ", ".join(map(str, roots)))
-        return 1
+    args = argv if argv is not None else sys.argv[1:]
     failed = 0
-    for path in paths:
+    for path in notebooks.find(args or [notebooks.NOTEBOOKS]):
         found = problems(path)
         if found:
             failed += 1

@@ -1,6 +1,7 @@
 """Start JupyterLab on notebooks/ the way ``make lab`` does: 127.0.0.1 only, token auth.
 
-Usage: ``python tools/lab.py [--port 8888] [--no-browser]``.
+Usage: ``python -m tools.lab [--port 8888] [--no-browser]``. The server, and so every
+kernel it starts, runs in the kernel environment of ``tools.notebooks``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import secrets
 import sys
 from pathlib import Path
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+from tools.notebooks import NOTEBOOKS, kernel_env
+
 FIRST_NOTEBOOK = "00_start_here.ipynb"
 
 
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         f"JupyterLab: http://127.0.0.1:{args.port}/lab/tree/{FIRST_NOTEBOOK}?token={token}",
         flush=True,
     )
-    os.execv(command[0], command)
+    os.execve(command[0], command, kernel_env())
 
 
 if __name__ == "__main__":

@@ -1,16 +1,17 @@
 """Execute notebooks in place from a fresh kernel and store clean, reproducible outputs.
 
-Usage: ``python -m tools.run_notebooks notebooks/*.ipynb`` (what ``make notebooks`` runs).
+Usage: ``python -m tools.run_notebooks notebooks`` or ``... notebooks/03_x.ipynb``
+(what ``make notebooks`` runs).
 
-Each notebook runs top to bottom in a new kernel started in its own folder. Run noise
-that would make git see a change where nothing changed is removed before writing:
-per-cell execution timestamps, stored widget state and widget model ids.
+Each notebook runs top to bottom in a new kernel started in its own folder, with the
+environment of ``tools.notebooks.KERNEL_ENV``. Run noise that would make git see a change
+where nothing changed is removed before writing: per-cell execution timestamps, stored
+widget state and widget model ids.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from tools.notebooks import find, kernel_env
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -46,7 +49,7 @@ def execute(path: Path, timeout: int = 600) -> float:
         coalesce_streams=True,
     )
     start = time.perf_counter()
-    client.execute()
+    client.execute(env=kernel_env())
     seconds = time.perf_counter() - start
     nbformat.write(clean(nb), path)
     return seconds
@@ -54,12 +57,10 @@ def execute(path: Path, timeout: int = 600) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("paths", nargs="+", type=Path, help="notebooks or folders of notebooks")
     args = parser.parse_args(argv)
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     status = 0
-    for path in sorted(args.notebooks):
+    for path in find(args.paths):
         try:
             seconds = execute(path)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
