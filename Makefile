@@ -10,6 +10,9 @@ PORT   ?= 8888
 # On Linux, PyPI's torch is a CUDA build of several GB. Without an NVIDIA GPU, a CPU build is
 # enough: make lab TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
+# configurable-http-proxy (npm), JupyterHub's proxy, installed under build/ for make hub-smoke
+CHP_VERSION := 5.3.0
+CHP_STAMP   := build/chp/.installed-$(CHP_VERSION)
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The kernels' environment (MPLBACKEND, PYTHONHASHSEED) is set by tools/notebooks.py.
@@ -22,6 +25,8 @@ help:
 	@echo "make notebooks  re-execute notebooks in place (NB=notebooks/03_numerical_stability.ipynb for one)"
 	@echo "make bench      run the benchmarks in benchmarks/"
 	@echo "make test-browser  run every notebook in JupyterLab in headless Chromium"
+	@echo "make assignments   nbgrader course in build/course (source/, release/) from the notebooks"
+	@echo "make hub-smoke     course hub on 127.0.0.1: three students run notebook 01, then all stops"
 
 setup: $(STAMP)
 
@@ -64,6 +69,21 @@ bench: $(STAMP)
 
 test-browser: $(STAMP)
 	$(PY) -m tools.browser_check notebooks
+
+.PHONY: assignments chp hub-smoke
+
+assignments: $(STAMP)
+	$(PY) -m tools.assignments
+
+chp: $(CHP_STAMP)
+
+$(CHP_STAMP):
+	@command -v npm >/dev/null 2>&1 || { echo "make hub-smoke needs Node.js and npm (e.g. apt install nodejs npm)"; exit 1; }
+	npm install --prefix build/chp --no-audit --no-fund --loglevel=error configurable-http-proxy@$(CHP_VERSION)
+	@touch $(CHP_STAMP)
+
+hub-smoke: $(STAMP) $(CHP_STAMP)
+	$(PY) -m tools.hub_smoke
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info artifacts

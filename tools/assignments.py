@@ -141,7 +141,9 @@ def _check_call(source: str, name: str, where: str) -> str:
         ):
             passed = {arg.id for arg in node.args if isinstance(arg, ast.Name)}
             if name not in passed:
-                raise ExerciseShapeError(f"{where}: the check cell does not pass {name} to {node.func.id}")
+                raise ExerciseShapeError(
+                    f"{where}: the check cell does not pass {name} to {node.func.id}"
+                )
             return ast.get_source_segment(source, node)
     raise ExerciseShapeError(f"{where}: the cell after the exercise cell has no check_* call")
 
@@ -209,7 +211,9 @@ def tests_source(call: str) -> str:
     ).rstrip("\n")
 
 
-def convert(nb: nbformat.NotebookNode, label: str = "notebook") -> tuple[nbformat.NotebookNode, list[Exercise]]:
+def convert(
+    nb: nbformat.NotebookNode, label: str = "notebook"
+) -> tuple[nbformat.NotebookNode, list[Exercise]]:
     """The nbgrader source version of a notebook, and its exercises (none: a copy)."""
     nb = copy.deepcopy(nb)
     cells = nb.cells
@@ -232,11 +236,15 @@ def convert(nb: nbformat.NotebookNode, label: str = "notebook") -> tuple[nbforma
         out.append(cell)
         code_at = [j for j in range(i + 1, len(cells)) if cells[j].cell_type == "code"][:3]
         if len(code_at) < 3:
-            raise ExerciseShapeError(f"{where}: needs an exercise cell, a check cell and a solution cell")
+            raise ExerciseShapeError(
+                f"{where}: needs an exercise cell, a check cell and a solution cell"
+            )
         answer_at, check_at, solution_at = code_at
         between = [cells[j] for j in range(i + 1, solution_at) if j not in code_at]
         if any(HEADING.search(c.source) for c in between):
-            raise ExerciseShapeError(f"{where}: the next exercise starts before this one's solution")
+            raise ExerciseShapeError(
+                f"{where}: the next exercise starts before this one's solution"
+            )
         if SOLUTION_TAG not in _tags(cells[solution_at]):
             raise ExerciseShapeError(
                 f"{where}: the third code cell after the heading must be the worked solution, "
@@ -348,7 +356,11 @@ def solution_leaks(course: Path, assignments: list[Assignment]) -> list[str]:
         for cell in source_cells:
             inside = cell.source.split(BEGIN, 1)[1].split(END, 1)[0]
             for line in inside.splitlines():
-                if line.strip() and not line.strip().startswith("#") and line.strip() in released_lines:
+                if (
+                    line.strip()
+                    and not line.strip().startswith("#")
+                    and line.strip() in released_lines
+                ):
                     found.append(f"{path.name}: solution line {line.strip()!r} was released")
     return found
 
@@ -367,7 +379,9 @@ def make_course(course: Path, paths: Iterable[Path], *, release: bool = True) ->
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="*", type=Path, help="notebooks (default: notebooks/*.ipynb)")
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="notebooks (default: notebooks/*.ipynb)"
+    )
     parser.add_argument("--course", type=Path, default=COURSE, help="course folder (build/course)")
     parser.add_argument("--no-release", action="store_true", help="write source/ only")
     args = parser.parse_args(argv)
