@@ -9,8 +9,8 @@ README's Binder badge and notebook 00's launch link are generated from it by
     home_url()                                  # https://github.com/softmax-lab/softmax-lab
     binder_url("03_numerical_stability.ipynb")  # opens that notebook on mybinder.org
 
-``placeholders()`` finds what a template left behind (an ``OWNER`` in a URL, an
-example domain) in the tracked files; a test keeps it empty.
+``placeholders()`` finds what a template left behind (an account name in capitals in a
+URL, an example domain: ``PLACEHOLDER``) in the tracked files; a test keeps it empty.
 """
 
 from __future__ import annotations
