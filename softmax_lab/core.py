@@ -316,6 +316,9 @@ def log_softmax(
     rows_in = _rows(_masked(array, mask), axis)
     rows_out = np.empty(rows_in.shape, array.dtype)
     n = rows_in.shape[1]
+    # rows with nothing included are all -inf; rows whose included entries are all -inf
+    # are NaN (nothing to normalise), as without ``where`` and as softmax gives
+    nothing_included = None if mask is None else ~_rows(mask, axis).any(axis=1)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         for rows in row_blocks(len(rows_in), n, rows_in.itemsize):
             block, block_out = rows_in[rows], rows_out[rows]
@@ -328,9 +331,8 @@ def log_softmax(
             infinite = np.isposinf(peak[:, 0])
             if infinite.any():
                 _share_among_positive_infinities(block, block_out, infinite, log=True)
-            if mask is not None:
-                empty = np.isneginf(peak[:, 0])
-                block_out[empty] = -np.inf
+            if nothing_included is not None:
+                block_out[nothing_included[rows]] = -np.inf
     result = _from_rows(rows_out, array.shape, axis).astype(result_dtype, copy=False)
     if mask is not None:
         result = np.where(mask, result, -np.inf).astype(result_dtype, copy=False)

@@ -149,10 +149,16 @@ def merge_states(a: NormaliserState, b: NormaliserState) -> NormaliserState:
     >>> float(merge_states(merged, (-np.inf, 0.0)).sum)  # the empty state changes nothing
     2.0
     """
-    m_a, d_a = (np.asarray(value, dtype=float) for value in _as_pair(a, "a"))
-    m_b, d_b = (np.asarray(value, dtype=float) for value in _as_pair(b, "b"))
+    values = (*_as_pair(a, "a"), *_as_pair(b, "b"))
+    # float32 states stay float32 (a Python float such as the empty state's -inf adapts);
+    # integer or bool fields compute in float64.
+    dtype = np.result_type(*values)
+    if dtype.kind != "f":
+        dtype = np.result_type(dtype, np.float64)
+    m_a, d_a, m_b, d_b = (np.asarray(value, dtype=dtype) for value in values)
     peak = np.maximum(m_a, m_b)
-    return NormaliserState(peak, d_a * _shifted_exp(m_a, peak) + d_b * _shifted_exp(m_b, peak))
+    total = d_a * _shifted_exp(m_a, peak) + d_b * _shifted_exp(m_b, peak)
+    return NormaliserState(peak, total.astype(dtype, copy=False))
 
 
 def _as_pair(state: object, name: str) -> tuple[ArrayLike, ArrayLike]:
@@ -175,7 +181,9 @@ def online_logsumexp(chunks: Iterable[ArrayLike]) -> NDArray[np.floating]:
     Returns
     -------
     ndarray or scalar
-        :math:`\log \sum e^{x}` over all chunks, as :func:`softmax_lab.logsumexp`.
+        :math:`\log \sum e^{x}` over all chunks, as :func:`softmax_lab.logsumexp`, in the
+        chunks' dtype whatever their number (float16 is computed in float32; integers give
+        float64).
 
     Raises
     ------
@@ -190,8 +198,10 @@ def online_logsumexp(chunks: Iterable[ArrayLike]) -> NDArray[np.floating]:
     array([1.7918, 1.7918])
     """
     state: NormaliserState | None = None
+    result_dtypes = []
     for index, chunk in enumerate(chunks):
-        array = np.asarray(chunk)
+        array, result_dtype = as_real_array(chunk, f"chunks[{index}]")
+        result_dtypes.append(result_dtype)
         if array.ndim == 0:
             raise ValueError(f"chunks[{index}] must have at least one dimension; got a scalar")
         piece = chunk_state(array)
@@ -203,7 +213,7 @@ def online_logsumexp(chunks: Iterable[ArrayLike]) -> NDArray[np.floating]:
         state = piece if state is None else merge_states(state, piece)
     if state is None:
         raise ValueError("chunks must hold at least one chunk (got none)")
-    return state.logsumexp()[()]
+    return np.asarray(state.logsumexp()).astype(np.result_type(*result_dtypes))[()]
 
 
 def online_softmax(x: ArrayLike, chunk_size: int, axis: int = -1) -> NDArray[np.floating]:
@@ -402,7 +412,9 @@ def vocab_parallel_cross_entropy(
     3. the target's logit if it owns the target, else 0; all-reduce **sum** gives
        :math:`z_y`.
 
-    The loss per row is :math:`m + \log \sum_j e^{z_j - m} - z_y`.
+    The loss per row is :math:`(m - z_y) + \log \sum_j e^{z_j - m}`; subtracting
+    :math:`z_y` from :math:`m` first keeps the result exact when the logits are large
+    (:math:`(m + \log S) - z_y` would carry an absolute error of :math:`|m| \varepsilon`).
 
     Parameters
     ----------
@@ -417,7 +429,8 @@ def vocab_parallel_cross_entropy(
     Returns
     -------
     ndarray or scalar
-        The same as ``cross_entropy(np.concatenate(logit_shards, -1), target, reduction=...)``.
+        The same as ``cross_entropy(np.concatenate(logit_shards, -1), target, reduction=...)``,
+        in the logits' dtype (float16 is computed in float32).
 
     Raises
     ------
@@ -438,14 +451,20 @@ def vocab_parallel_cross_entropy(
     if len(logit_shards) == 0:
         raise ValueError("logit_shards must hold at least one shard (got none)")
     shards = []
+    dtypes = []
     for index, shard in enumerate(logit_shards):
-        array, _ = as_real_array(shard, f"logit_shards[{index}]")
+        array, dtype = as_real_array(shard, f"logit_shards[{index}]")
+        dtypes.append(dtype)
         if array.ndim == 0 or array.shape[:-1] != np.shape(logit_shards[0])[:-1]:
             raise ValueError(
                 f"logit_shards[{index}] must have shape (..., V_r) with leading shape "
                 f"{np.shape(logit_shards[0])[:-1]} as logit_shards[0]; got shape {array.shape}"
             )
         shards.append(array)
+    result_dtype = np.result_type(*dtypes)
+    shards = [
+        shard.astype(np.result_type(*(s.dtype for s in shards)), copy=False) for shard in shards
+    ]
     rows = shards[0].shape[:-1]
     vocab = sum(shard.shape[-1] for shard in shards)
     labels = np.asarray(target)
@@ -461,13 +480,14 @@ def vocab_parallel_cross_entropy(
     offsets = np.cumsum([0] + [shard.shape[-1] for shard in shards])
     # Step 1: local maxima, then "all-reduce max" (the only thing that crosses ranks).
     local_max = [
-        shard.max(axis=-1) if shard.shape[-1] else np.full(rows, -np.inf) for shard in shards
+        shard.max(axis=-1) if shard.shape[-1] else np.full(rows, -np.inf, shard.dtype)
+        for shard in shards
     ]
     global_max = np.maximum.reduce(local_max)
     # Step 2: local sums of exp(z - global max), then "all-reduce sum".
     global_sum = sum(_shifted_exp(shard, global_max[..., None]).sum(-1) for shard in shards)
     # Step 3: the owner of each target contributes its logit, the others 0; "all-reduce sum".
-    target_logit = np.zeros(rows)
+    target_logit = np.zeros(rows, shards[0].dtype)
     for shard, start, stop in zip(shards, offsets[:-1], offsets[1:], strict=True):
         owns = (labels >= start) & (labels < stop)
         local = np.clip(labels - start, 0, max(shard.shape[-1] - 1, 0))
@@ -475,5 +495,6 @@ def vocab_parallel_cross_entropy(
             picked = np.take_along_axis(shard, local[..., None], axis=-1)[..., 0]
             target_logit = target_logit + np.where(owns, picked, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_row = global_max + np.log(global_sum) - target_logit
-    return reduce(np.asarray(per_row, dtype=float), reduction)
+        # (m - z_y) first: m + log S - z_y would carry |m| * eps of absolute error
+        per_row = (global_max - target_logit) + np.log(global_sum)
+    return np.asarray(reduce(np.asarray(per_row), reduction)).astype(result_dtype)[()]

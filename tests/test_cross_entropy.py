@@ -79,3 +79,47 @@ def test_bad_reduction_and_smoothing():
         cross_entropy(LOGITS, LABELS, reduction="avg")
     with pytest.raises(ValueError, match="label_smoothing"):
         cross_entropy(LOGITS, LABELS, label_smoothing=1.5)
+
+
+# --- vocab_parallel_cross_entropy: exactness and dtype -------------------------------------
+
+
+def exact_cross_entropy(row, label):
+    import mpmath
+
+    with mpmath.workdps(50):
+        values = [mpmath.mpf(float(v)) for v in row]
+        return mpmath.log(mpmath.fsum(mpmath.exp(v) for v in values)) - values[label]
+
+
+@pytest.mark.parametrize(("dtype", "offset"), [(np.float32, 1e4), (np.float64, 1e6)])
+def test_vocab_parallel_loss_keeps_relative_accuracy_for_large_logits(dtype, offset):
+    from softmax_lab import split_vocab, vocab_parallel_cross_entropy
+
+    logits = (np.random.default_rng(5).normal(size=(8, 50)) + offset).astype(dtype)
+    labels = np.random.default_rng(6).integers(0, 50, size=8)
+    losses = vocab_parallel_cross_entropy(split_vocab(logits, 3), labels, reduction="none")
+    assert losses.dtype == dtype
+    exact = np.array(
+        [float(exact_cross_entropy(r, y)) for r, y in zip(logits, labels, strict=True)]
+    )
+    # (m + log S) - z_y carried |m| * eps: about 3000 eps in float32 here, 3e5 in float64
+    assert np.max(np.abs(losses - exact) / exact) / np.finfo(dtype).eps < 8
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_vocab_parallel_loss_returns_the_logits_dtype(dtype):
+    from softmax_lab import vocab_parallel_cross_entropy
+
+    logits = np.random.default_rng(7).normal(size=(4, 9)).astype(dtype)
+    for reduction in ("mean", "sum", "none"):
+        loss = vocab_parallel_cross_entropy(
+            np.array_split(logits, 2, axis=-1), [0, 1, 2, 8], reduction=reduction
+        )
+        assert loss.dtype == dtype
+        expected = F.cross_entropy(
+            torch.from_numpy(logits.astype(np.float64)),
+            torch.tensor([0, 1, 2, 8]),
+            reduction=reduction,
+        ).numpy()
+        np.testing.assert_allclose(loss, expected, rtol=4 * np.finfo(dtype).eps)

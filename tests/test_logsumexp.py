@@ -87,3 +87,27 @@ def test_errors():
         logsumexp(np.ones(2, complex))
     with pytest.raises(ValueError, match="where"):
         logsumexp(np.zeros((2, 3)), where=np.ones(2, bool))
+
+
+# --- online_logsumexp and merge_states keep the dtype --------------------------------------
+
+
+@pytest.mark.parametrize("pieces", [1, 2, 5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_online_logsumexp_keeps_the_dtype_for_any_number_of_chunks(pieces, dtype):
+    from softmax_lab import online_logsumexp
+
+    x = np.random.default_rng(2).normal(size=(3, 20)).astype(dtype)
+    value = online_logsumexp(np.array_split(x, pieces, axis=1))
+    assert value.dtype == dtype
+    expected = scipy.special.logsumexp(x.astype(np.float64), axis=-1)
+    np.testing.assert_allclose(value, expected, rtol=4 * np.finfo(dtype).eps)
+
+
+def test_merge_states_keeps_float32_and_adapts_python_floats():
+    from softmax_lab import chunk_state, merge_states
+
+    state = chunk_state(np.float32([1.0, 2.0]))
+    merged = merge_states(state, (-np.inf, 0.0))  # the empty state as Python floats
+    assert merged.max.dtype == np.float32 and merged.sum.dtype == np.float32
+    assert merge_states((1, 2), (0, 1)).sum.dtype == np.float64  # integers compute in float64

@@ -251,3 +251,17 @@ def test_a_temperature_that_overflows_the_scores_is_an_error_not_a_tie():
         with pytest.raises(ValueError, match="temperature"):
             f(x, temperature=0.5)
     np.testing.assert_array_equal(softmax(x, temperature=2.0), [1.0, 0.0])
+
+
+def test_where_with_only_negative_infinities_included_is_nan_as_without_where():
+    # an all-True mask is not a no-op otherwise: log_softmax used to give -inf here
+    x = np.array([[-np.inf, -np.inf, 1.0], [-np.inf, -np.inf, -np.inf]])
+    included = np.array([[True, True, False], [True, True, True]])
+    lp = log_softmax(x, where=included)
+    assert np.all(np.isnan(lp[0, :2])) and lp[0, 2] == -np.inf
+    assert np.all(np.isnan(lp[1]))
+    assert np.all(np.isnan(log_softmax(x[1]))) and np.all(
+        np.isnan(softmax(x[1], where=included[1]))
+    )
+    # nothing included at all is still all -inf
+    assert np.all(log_softmax(x, where=np.zeros((2, 3), bool)) == -np.inf)
