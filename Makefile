@@ -17,7 +17,7 @@ CHP_STAMP   := build/chp/.installed-$(CHP_VERSION)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The kernels' environment (MPLBACKEND, PYTHONHASHSEED) is set by tools/notebooks.py.
 
-.PHONY: help setup lab test unit nbval lint notebooks nav check-notebooks bench test-browser clean
+.PHONY: help setup lab test unit nbval lint notebooks nav check-notebooks bench test-browser site test-site clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/ (127.0.0.1, token)"
@@ -27,6 +27,8 @@ help:
 	@echo "make test-browser  run every notebook in JupyterLab in headless Chromium"
 	@echo "make assignments   nbgrader course in build/course (source/, release/) from the notebooks"
 	@echo "make hub-smoke     course hub on 127.0.0.1: three students run notebook 01, then all stops"
+	@echo "make site       build the course website into build/site/ (offline, notebooks not executed)"
+	@echo "make test-site  build it, then check every page in headless Chromium"
 
 setup: $(STAMP)
 
@@ -54,8 +56,8 @@ nbval: $(STAMP)
 	$(PY) -m tools.strict_nbval notebooks
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check softmax_lab tests tools benchmarks notebooks
-	$(VENV)/bin/ruff format --check softmax_lab tests tools benchmarks
+	$(VENV)/bin/ruff check softmax_lab tests tools benchmarks notebooks docs
+	$(VENV)/bin/ruff format --check softmax_lab tests tools benchmarks docs
 
 notebooks: $(STAMP)
 	$(PY) -m tools.run_notebooks $(NB)
@@ -69,6 +71,22 @@ bench: $(STAMP)
 
 test-browser: $(STAMP)
 	$(PY) -m tools.browser_check notebooks
+
+# The course website: Sphinx + myst-nb over the committed notebooks (docs/, tools/build_site.py).
+# Its packages are the `site` extra of pyproject.toml, installed once beside the others.
+SITE_STAMP := $(VENV)/.installed-site
+
+$(SITE_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -e '.[notebooks,test,site]'
+	@touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)
+	$(PY) -m tools.build_site
+
+test-site: site
+	$(PY) -c 'from tools.browser_check import ensure_chromium; ensure_chromium()'
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_site.py
+	$(PY) -m tools.site_check build/site --notebooks notebooks
 
 .PHONY: assignments chp hub-smoke
 
