@@ -17,12 +17,13 @@ CHP_STAMP   := build/chp/.installed-$(CHP_VERSION)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The kernels' environment (MPLBACKEND, PYTHONHASHSEED) is set by tools/notebooks.py.
 
-.PHONY: help setup lab test unit nbval lint notebooks nav check-notebooks bench test-browser site test-site clean
+.PHONY: help setup lab test unit nbval nbval-portable lint notebooks nav check-notebooks bench test-browser site test-site clean
 
 help:
 	@echo "make lab        set up .venv and open JupyterLab on notebooks/ (127.0.0.1, token)"
 	@echo "make test       set up .venv, then unit tests, strict nbval on every notebook, lint"
 	@echo "make notebooks  re-execute notebooks in place (NB=notebooks/03_numerical_stability.ipynb for one)"
+	@echo "make nbval-portable  strict nbval under AVX2 and baseline x86-64 CPU code paths (NB=... for some)"
 	@echo "make bench      run the benchmarks in benchmarks/"
 	@echo "make test-browser  run every notebook in JupyterLab in headless Chromium"
 	@echo "make assignments   nbgrader course in build/course (source/, release/) from the notebooks"
@@ -54,6 +55,17 @@ unit: $(STAMP)
 
 nbval: $(STAMP)
 	$(PY) -m tools.strict_nbval notebooks
+
+# Strict nbval again under the CPU code paths of an ordinary AVX2 laptop and of a baseline
+# x86-64-v2 machine: NumPy, torch and OpenBLAS each pick their kernels from these variables.
+PORTABLE_AVX2     := NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" ATEN_CPU_CAPABILITY=avx2 OPENBLAS_CORETYPE=Haswell
+PORTABLE_BASELINE := NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" ATEN_CPU_CAPABILITY=default OPENBLAS_CORETYPE=Nehalem
+
+nbval-portable: $(STAMP)
+	@echo "strict nbval on AVX2 code paths"
+	$(PORTABLE_AVX2) $(PY) -m tools.strict_nbval $(NB)
+	@echo "strict nbval on baseline x86-64 code paths"
+	$(PORTABLE_BASELINE) $(PY) -m tools.strict_nbval $(NB)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check softmax_lab tests tools benchmarks notebooks docs
