@@ -196,3 +196,54 @@ def broadcast_attention_mask(
             f"got shape {mask.shape}"
         )
     return np.broadcast_to(mask, shape)
+
+
+def check_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """``dtype`` as a NumPy floating dtype (float16, float32, float64, longdouble)."""
+    try:
+        value = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(
+            f"{name} must be a floating dtype such as np.float32; got {dtype!r}"
+        ) from error
+    if value.kind != "f":
+        raise TypeError(f"{name} must be a floating dtype such as np.float32; got {value}")
+    return value
+
+
+def as_real_array_in(
+    x: ArrayLike, dtype: Any = None, name: str = "x"
+) -> tuple[NDArray[np.floating], np.dtype]:
+    """:func:`as_real_array`, after casting ``x`` to ``dtype`` when one is given.
+
+    As torch's ``dtype=`` argument: the input is cast first, the computation runs in that
+    dtype (float16 in float32) and the result has that dtype.
+    """
+    if dtype is None:
+        return as_real_array(x, name)
+    target = check_float_dtype(dtype)
+    as_real_array(x, name)  # refuses complex, strings and ragged input, naming them
+    return as_real_array(np.asarray(x).astype(target), name)
+
+
+def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` (an int, a tuple of ints, or None for every axis) as sorted non-negative axes.
+
+    Out-of-range axes raise numpy's ``AxisError``, repeated axes a ``ValueError``, anything
+    that is not an int ``TypeError``; each message names ``axis``.
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    items = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
+            raise TypeError(f"axis must be an int, a tuple of ints or None; got {axis!r}")
+    axes = tuple(
+        int(np.lib.array_utils.normalize_axis_index(int(item), ndim, msg_prefix="axis"))
+        for item in items
+    )
+    if len(set(axes)) != len(axes):
+        raise ValueError(
+            f"axis must not repeat an axis; got {axis!r} for an array of {ndim} dimensions"
+        )
+    return tuple(sorted(axes))

@@ -52,14 +52,16 @@ import functools
 import math
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ._shared import (
     as_real_array,
+    as_real_array_in,
     check_axis,
     check_out,
     check_temperature,
     check_where,
+    normalize_axes,
     row_blocks,
 )
 
@@ -87,17 +89,36 @@ def naive_softmax(x: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
         return (e / e.sum(axis=axis, keepdims=True)).astype(result_dtype, copy=False)
 
 
-def _rows(array: NDArray, axis: int) -> NDArray:
-    """A C-contiguous 2-D view (or copy) with ``axis`` as the rows' last dimension."""
-    if axis == array.ndim - 1:  # the common case; moveaxis costs microseconds on small rows
-        return np.ascontiguousarray(array).reshape(-1, array.shape[-1])
-    moved = np.moveaxis(array, axis, -1)
-    return np.ascontiguousarray(moved).reshape(-1, moved.shape[-1])
+def _rows(array: NDArray, axes: tuple[int, ...]) -> NDArray:
+    """A C-contiguous 2-D view (or copy) whose rows are the slices along ``axes`` (sorted)."""
+    ndim, k = array.ndim, len(axes)
+    trailing = tuple(range(ndim - k, ndim))
+    moved = array if axes == trailing else np.moveaxis(array, axes, trailing)
+    return np.ascontiguousarray(moved).reshape(-1, math.prod(array.shape[i] for i in axes))
 
 
-def _from_rows(rows: NDArray, shape: tuple[int, ...], axis: int) -> NDArray:
-    moved_shape = shape[:axis] + shape[axis + 1 :] + (shape[axis],)
-    return np.moveaxis(rows.reshape(moved_shape), -1, axis)
+def _from_rows(rows: NDArray, shape: tuple[int, ...], axes: tuple[int, ...]) -> NDArray:
+    """Undo :func:`_rows`: an array of ``shape`` (a view of ``rows`` where possible)."""
+    ndim, k = len(shape), len(axes)
+    kept = tuple(i for i in range(ndim) if i not in axes)
+    moved_shape = tuple(shape[i] for i in kept) + tuple(shape[i] for i in axes)
+    return np.moveaxis(rows.reshape(moved_shape), tuple(range(ndim - k, ndim)), axes)
+
+
+def _prepare(
+    x: ArrayLike, axis: object, where: ArrayLike | None, dtype: object
+) -> tuple[NDArray, np.dtype, NDArray | None, tuple[int, ...], bool]:
+    """Checked input (cast to ``dtype``), result dtype, mask, sorted axes, and whether x was 0-d.
+
+    A 0-d ``x`` is computed as a slice of one entry, as scipy and torch do (its softmax is 1).
+    """
+    array, result_dtype = as_real_array_in(x, dtype)
+    mask = check_where(where, array.shape)
+    scalar = array.ndim == 0
+    if scalar:
+        array = array.reshape(1)
+        mask = None if mask is None else mask.reshape(1)
+    return array, result_dtype, mask, normalize_axes(axis, array.ndim), scalar
 
 
 def _divided(block: NDArray, temperature: float, out: NDArray) -> NDArray:
@@ -144,24 +165,34 @@ def _masked(array: NDArray, where: NDArray | None) -> NDArray:
     )
 
 
+def _scalar_result(result: NDArray, out: NDArray | None) -> NDArray | np.floating:
+    """The one-entry result of a 0-d input: written into a 0-d ``out``, or a NumPy scalar."""
+    if out is not None:
+        out[...] = result[0]
+        return out
+    return result[0]
+
+
 def softmax(
     x: ArrayLike,
-    axis: int = -1,
+    axis: int | tuple[int, ...] | None = -1,
     *,
     temperature: float = 1.0,
     where: ArrayLike | None = None,
     out: NDArray | None = None,
+    dtype: DTypeLike | None = None,
 ) -> NDArray[np.floating]:
     r"""Softmax along one axis: :math:`\mathrm{softmax}(x)_i = e^{x_i/T} / \sum_j e^{x_j/T}`.
 
     Parameters
     ----------
     x : array_like
-        Scores (logits). Real numbers of any shape.
-    axis : int, optional
-        The axis to normalise over. Default -1, the last axis, as in
-        ``torch.softmax``. Unlike ``scipy.special.softmax``, there is no ``axis=None``
-        default that normalises the whole array at once.
+        Scores (logits). Real numbers of any shape; a 0-d ``x`` is one score, whose
+        softmax is 1 (as in scipy and torch).
+    axis : int, tuple of int or None, optional
+        The axis or axes to normalise over. Default -1, the last axis, as in
+        ``torch.softmax``. A tuple normalises over those axes together and ``None`` over
+        the whole array, as ``scipy.special.softmax`` does (whose default is ``None``).
     temperature : float, optional
         Divides the scores first. Must be finite and > 0; small values sharpen the
         distribution towards one-hot, large values flatten it towards uniform.
@@ -172,19 +203,25 @@ def softmax(
     out : ndarray, optional
         Where to write the result; must have ``x``'s shape and the result dtype. With
         ``out``, no memory beyond a cache-sized block is allocated for the last axis.
+    dtype : dtype, optional
+        As in ``torch.softmax``: ``x`` is cast to this floating dtype first, and the
+        result has it (float16 is computed in float32 and rounded once).
 
     Returns
     -------
     ndarray
         Probabilities: each slice along ``axis`` is in [0, 1] and sums to 1 (up to
-        rounding). See the module docstring for non-finite input.
+        rounding); a NumPy scalar for a 0-d ``x``. See the module docstring for
+        non-finite input.
 
     Raises
     ------
     ValueError
-        ``temperature`` not finite and positive; ``where`` or ``out`` of the wrong shape.
+        ``temperature`` not finite and positive; ``where`` or ``out`` of the wrong shape;
+        an axis repeated in ``axis``.
     TypeError
-        complex, object or string input; a non-integer ``axis``.
+        complex, object or string input; an ``axis`` that is not an int, a tuple of
+        ints or None; a ``dtype`` that is not floating.
     numpy.exceptions.AxisError
         ``axis`` out of range.
 
@@ -202,23 +239,30 @@ def softmax(
     >>> softmax([[1.0, 2.0], [3.0, 3.0]], axis=0).round(4)
     array([[0.1192, 0.2689],
            [0.8808, 0.7311]])
+    >>> softmax([[0.0, 0.0], [0.0, 0.0]], axis=None)  # the whole array, as scipy's default
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
     >>> softmax([1.0, 2.0, 3.0], where=[True, True, False]).round(4)
     array([0.2689, 0.7311, 0.    ])
     >>> softmax([np.inf, 0.0, np.inf])  # the limit, where scipy and torch give NaN
     array([0.5, 0. , 0.5])
+    >>> softmax(np.float32([1.0, 2.0]), dtype=np.float64).dtype
+    dtype('float64')
+    >>> float(softmax(3.0))  # one score: probability 1
+    1.0
     """
     temperature = check_temperature(temperature)
-    array, result_dtype = as_real_array(x)
-    mask = check_where(where, array.shape)
-    check_out(out, array.shape, result_dtype)
-    if array.ndim == 0:
-        raise ValueError("x must have at least one dimension (a score per class); got a scalar")
-    axis = check_axis(axis, array.ndim)
-    result = out if out is not None else np.empty(array.shape, result_dtype)
+    array, result_dtype, mask, axes, scalar = _prepare(x, axis, where, dtype)
+    check_out(out, () if scalar else array.shape, result_dtype)
+    result = out if out is not None and not scalar else np.empty(array.shape, result_dtype)
     if array.size == 0:
         return result
-    rows_in = _rows(_masked(array, mask), axis)
-    direct = axis == array.ndim - 1 and result.flags.c_contiguous and result_dtype == array.dtype
+    rows_in = _rows(_masked(array, mask), axes)
+    direct = (
+        axes == tuple(range(array.ndim - len(axes), array.ndim))
+        and result.flags.c_contiguous
+        and result_dtype == array.dtype
+    )
     rows_out = result.reshape(rows_in.shape) if direct else np.empty(rows_in.shape, array.dtype)
     n = rows_in.shape[1]
     highest = _largest_unshifted(rows_in.dtype, n)
@@ -245,10 +289,10 @@ def softmax(
         if infinite.any():
             _share_among_positive_infinities(block, block_out, infinite, log=False)
     if not direct:
-        result[...] = _from_rows(rows_out, array.shape, axis)
+        result[...] = _from_rows(rows_out, array.shape, axes)
     if mask is not None:
         result[~mask] = 0
-    return result
+    return _scalar_result(result, out) if scalar else result
 
 
 def _peak_and_log_rest(scaled: NDArray) -> tuple[NDArray, NDArray]:
@@ -266,10 +310,11 @@ def _peak_and_log_rest(scaled: NDArray) -> tuple[NDArray, NDArray]:
 
 def log_softmax(
     x: ArrayLike,
-    axis: int = -1,
+    axis: int | tuple[int, ...] | None = -1,
     *,
     temperature: float = 1.0,
     where: ArrayLike | None = None,
+    dtype: DTypeLike | None = None,
 ) -> NDArray[np.floating]:
     r"""The log of :func:`softmax`, computed directly: :math:`x_i/T - \operatorname{logsumexp}(x/T)`.
 
@@ -281,14 +326,18 @@ def log_softmax(
     Parameters
     ----------
     x : array_like
-        Scores (logits), real numbers of any shape with at least one dimension.
-    axis : int, optional
-        The axis to normalise over (default -1, the last).
+        Scores (logits), real numbers of any shape; a 0-d ``x`` gives 0 (log 1).
+    axis : int, tuple of int or None, optional
+        The axis or axes to normalise over (default -1, the last; ``None``: the whole
+        array, as ``scipy.special.log_softmax``'s default).
     temperature : float, optional
         Divides the scores first; finite and > 0.
     where : array_like of bool, optional
         Entries to include; excluded entries get ``-inf``, and so does every entry of a
         row with nothing included.
+    dtype : dtype, optional
+        As in ``torch.log_softmax``: cast ``x`` to this floating dtype first; the result
+        has it.
 
     Returns
     -------
@@ -304,21 +353,20 @@ def log_softmax(
     array([   0., -inf])
     >>> log_softmax([0.0, -800.0])
     array([   0., -800.])
+    >>> log_softmax(np.zeros((2, 2)), axis=(0, 1)).round(4)  # log(1/4) everywhere
+    array([[-1.3863, -1.3863],
+           [-1.3863, -1.3863]])
     """
     temperature = check_temperature(temperature)
-    array, result_dtype = as_real_array(x)
-    mask = check_where(where, array.shape)
-    if array.ndim == 0:
-        raise ValueError("x must have at least one dimension (a score per class); got a scalar")
-    axis = check_axis(axis, array.ndim)
+    array, result_dtype, mask, axes, scalar = _prepare(x, axis, where, dtype)
     if array.size == 0:
         return np.empty(array.shape, result_dtype)
-    rows_in = _rows(_masked(array, mask), axis)
+    rows_in = _rows(_masked(array, mask), axes)
     rows_out = np.empty(rows_in.shape, array.dtype)
     n = rows_in.shape[1]
     # rows with nothing included are all -inf; rows whose included entries are all -inf
     # are NaN (nothing to normalise), as without ``where`` and as softmax gives
-    nothing_included = None if mask is None else ~_rows(mask, axis).any(axis=1)
+    nothing_included = None if mask is None else ~_rows(mask, axes).any(axis=1)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         for rows in row_blocks(len(rows_in), n, rows_in.itemsize):
             block, block_out = rows_in[rows], rows_out[rows]
@@ -333,40 +381,85 @@ def log_softmax(
                 _share_among_positive_infinities(block, block_out, infinite, log=True)
             if nothing_included is not None:
                 block_out[nothing_included[rows]] = -np.inf
-    result = _from_rows(rows_out, array.shape, axis).astype(result_dtype, copy=False)
+    result = _from_rows(rows_out, array.shape, axes).astype(result_dtype, copy=False)
     if mask is not None:
         result = np.where(mask, result, -np.inf).astype(result_dtype, copy=False)
-    return result
+    return _scalar_result(result, None) if scalar else result
+
+
+def _weighted_log_sum(a: NDArray, w: NDArray) -> tuple[NDArray, NDArray]:
+    r"""Per row of 2-D blocks: :math:`\log|\sum_j w_j e^{a_j}|` and the sign of the sum.
+
+    The largest term is left out of the sum, as in :func:`_peak_and_log_rest`:
+    :math:`\log|w_k e^{m}(1 + r)| = m + \log|w_k| + \operatorname{log1p}(r)`, with
+    :math:`r = \sum_{j \ne k} (w_j / w_k) e^{a_j - m}` (scipy's algorithm). Rows where
+    that is not finite (an infinite or NaN entry, a sum of 0, an overflow) take the
+    direct :math:`\log|\sum_j w_j e^{a_j}|`.
+    """
+    a = np.where(w == 0, -np.inf, a)  # a zero weight drops its entry, even inf or NaN
+    top = a.argmax(axis=1)[:, None]
+    peak = np.take_along_axis(a, top, axis=1)
+    w_top = np.take_along_axis(w, top, axis=1)
+    terms = w * np.exp(a - peak)
+    np.put_along_axis(terms, top, 0, axis=1)
+    ratio = terms.sum(axis=1, keepdims=True) / w_top
+    sign = np.sign(ratio + 1) * np.sign(w_top)
+    ratio = np.where(ratio < -1, -ratio - 2, ratio)  # |1 + r| = 1 + (-r - 2) when r < -1
+    value = np.log1p(ratio) + np.log(np.abs(w_top)) + peak
+    redo = ~np.isfinite(value[:, 0])
+    if redo.any():
+        total = (w[redo] * np.exp(a[redo])).sum(axis=1)
+        value[redo, 0], sign[redo, 0] = np.log(np.abs(total)), np.sign(total)
+    return value[:, 0], sign[:, 0]
 
 
 def logsumexp(
     x: ArrayLike,
-    axis: int = -1,
+    axis: int | tuple[int, ...] | None = -1,
     *,
+    b: ArrayLike | None = None,
     keepdims: bool = False,
+    return_sign: bool = False,
     where: ArrayLike | None = None,
-) -> NDArray[np.floating] | np.floating:
-    r"""Log of the sum of exponentials along one axis, :math:`\log \sum_i e^{x_i}`.
+) -> NDArray[np.floating] | np.floating | tuple[NDArray[np.floating], NDArray[np.floating]]:
+    r"""Log of the sum of exponentials, :math:`\log \sum_i b_i e^{x_i}`, over one or more axes.
 
     Parameters
     ----------
     x : array_like
-        Real numbers, at least one dimension.
-    axis : int, optional
-        The axis to reduce (default -1). ``scipy.special.logsumexp`` defaults to
-        ``axis=None`` (the whole array); here, as in ``torch.logsumexp``, an axis is
-        always named.
+        Real numbers; a 0-d ``x`` is a sum of one term (the result is ``x``).
+    axis : int, tuple of int or None, optional
+        The axis or axes to reduce (default -1, as ``torch.logsumexp`` names one);
+        ``None`` reduces the whole array, as ``scipy.special.logsumexp``'s default.
+    b : array_like, optional
+        Weights of the exponentials, as in ``scipy.special.logsumexp``: they broadcast
+        together with ``x`` and may be negative (to subtract). An entry with weight 0
+        adds nothing, even where ``x`` is infinite or NaN.
     keepdims : bool, optional
-        Keep the reduced axis with length 1, so the result broadcasts against ``x``.
+        Keep the reduced axes with length 1, so the result broadcasts against ``x``.
+    return_sign : bool, optional
+        Return ``(log|sum|, sign)``, the sign being 1, -1, or 0 for a sum of 0 (an empty
+        sum included). Without it, a negative sum gives NaN (as scipy does).
     where : array_like of bool, optional
-        Entries to include (must broadcast to ``x``); a slice with nothing included
-        gives ``-inf``.
+        Entries to include (must broadcast to ``x``, with ``b``); a slice with nothing
+        included gives ``-inf``.
 
     Returns
     -------
-    ndarray or scalar
-        float64 for integer or bool input, otherwise ``x``'s floating dtype
-        (float16 is computed in float32).
+    ndarray or scalar, or a pair of them
+        float64 for integer or bool input, otherwise the floating dtype of ``x`` and
+        ``b`` together (float16 is computed in float32); with ``return_sign``, the sign
+        too, in the same dtype.
+
+    Raises
+    ------
+    ValueError
+        ``b`` or ``where`` that does not broadcast with ``x``; an axis repeated in ``axis``.
+    TypeError
+        complex, object or string ``x`` or ``b``; an ``axis`` that is not an int, a tuple
+        of ints or None.
+    numpy.exceptions.AxisError
+        ``axis`` out of range.
 
     Examples
     --------
@@ -376,19 +469,40 @@ def logsumexp(
     -999.686738
     >>> logsumexp([[0.0, 0.0], [1.0, 2.0]]).round(4)
     array([0.6931, 2.3133])
+    >>> float(logsumexp([[0.0, 0.0], [0.0, 0.0]], axis=None)).__round__(4)  # log 4
+    1.3863
     >>> float(logsumexp(np.zeros((0,))))  # an empty sum
     -inf
+    >>> value, sign = logsumexp([1.0, 2.0], b=[1.0, -1.0], return_sign=True)  # e - e^2 < 0
+    >>> round(float(value), 4), float(sign)
+    (1.5413, -1.0)
     """
     array, result_dtype = as_real_array(x)
+    weights = None
+    if b is not None:
+        weights, b_dtype = as_real_array(b, name="b")
+        try:
+            shape = np.broadcast_shapes(array.shape, weights.shape)
+        except ValueError as error:
+            raise ValueError(
+                f"b of shape {weights.shape} does not broadcast against x of shape {array.shape}"
+            ) from error
+        result_dtype = np.result_type(result_dtype, b_dtype)
+        compute = np.result_type(array.dtype, weights.dtype)
+        array = np.broadcast_to(array, shape).astype(compute, copy=False)
+        weights = np.broadcast_to(weights, shape).astype(compute, copy=False)
     mask = check_where(where, array.shape)
-    if array.ndim == 0:
-        raise ValueError("x must have at least one dimension; got a scalar")
-    axis = check_axis(axis, array.ndim)
-    reduced_shape = array.shape[:axis] + array.shape[axis + 1 :]
-    if array.shape[axis] == 0:
-        result = np.full(reduced_shape, -np.inf, dtype=result_dtype)
-    else:
-        rows_in = _rows(_masked(array, mask), axis)
+    if array.ndim == 0:  # one term
+        array = array.reshape(1)
+        weights = None if weights is None else weights.reshape(1)
+        mask = None if mask is None else mask.reshape(1)
+    axes = normalize_axes(axis, array.ndim)
+    reduced_shape = tuple(size for i, size in enumerate(array.shape) if i not in axes)
+    if math.prod(array.shape[i] for i in axes) == 0:
+        values = np.full(reduced_shape, -np.inf, dtype=array.dtype)
+        signs = np.zeros(reduced_shape, dtype=array.dtype)
+    elif weights is None:
+        rows_in = _rows(_masked(array, mask), axes)
         values = np.empty(len(rows_in), array.dtype)
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             for rows in row_blocks(len(rows_in), rows_in.shape[1], rows_in.itemsize):
@@ -398,7 +512,24 @@ def logsumexp(
                 infinite = np.isinf(peak)
                 total[infinite] = peak[infinite]
                 values[rows] = total[:, 0]
-        result = values.reshape(reduced_shape).astype(result_dtype, copy=False)
+        values = values.reshape(reduced_shape)
+        signs = np.where(np.isnan(values), np.nan, values > -np.inf).astype(array.dtype)
+    else:
+        if mask is not None:
+            weights = np.where(mask, weights, 0).astype(weights.dtype, copy=False)
+        rows_in, rows_w = _rows(array, axes), _rows(weights, axes)
+        values = np.empty(len(rows_in), array.dtype)
+        signs = np.empty(len(rows_in), array.dtype)
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            for rows in row_blocks(len(rows_in), rows_in.shape[1], rows_in.itemsize):
+                values[rows], signs[rows] = _weighted_log_sum(rows_in[rows], rows_w[rows])
+        values, signs = values.reshape(reduced_shape), signs.reshape(reduced_shape)
+        if not return_sign:
+            values = np.where(signs < 0, np.nan, values)
+    result = values.astype(result_dtype, copy=False)
+    signs = signs.astype(result_dtype, copy=False)
     if keepdims:
-        result = np.expand_dims(result, axis)
-    return result if result.ndim else result[()]
+        result, signs = np.expand_dims(result, axes), np.expand_dims(signs, axes)
+    if return_sign:
+        return result[()], signs[()]
+    return result[()]
