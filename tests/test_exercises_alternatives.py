@@ -9,11 +9,7 @@ import torch
 from softmax_lab import softmax
 from softmax_lab.alternatives import gumbel_max_sample, sparsemax
 from softmax_lab.exercises.alternatives import check_gumbel_max, check_sparsemax
-
-
-def _stub(*args):
-    raise NotImplementedError("your code here")
-
+from tests.conftest import stub
 
 # --- Exercise 9.1 ----------------------------------------------------------------------
 
@@ -75,7 +71,7 @@ def test_sparsemax_checker_rejects_known_mistakes(wrong, feedback):
 
 
 def test_sparsemax_checker_reports_stub_as_unfinished():
-    report = check_sparsemax(_stub)
+    report = check_sparsemax(stub)
     assert report.unfinished and not report.passed
     assert "not finished yet" in str(report)
 
@@ -147,5 +143,5 @@ def test_gumbel_max_checker_rejects_known_mistakes(wrong, feedback):
 
 
 def test_gumbel_max_checker_reports_stub_as_unfinished():
-    report = check_gumbel_max(_stub)
+    report = check_gumbel_max(stub)
     assert report.unfinished and not report.passed

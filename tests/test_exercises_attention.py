@@ -10,11 +10,7 @@ import torch
 
 from softmax_lab.attention import attention_weights
 from softmax_lab.exercises.attention import check_attention_entropy, check_masked_attention
-
-
-def _stub(*args):
-    raise NotImplementedError("your code here")
-
+from tests.conftest import stub
 
 # --- Exercise 7.1 ----------------------------------------------------------------------
 
@@ -83,7 +79,7 @@ def test_masked_attention_rejects_known_mistakes(wrong, feedback):
 
 
 def test_masked_attention_reports_stub_as_unfinished():
-    report = check_masked_attention(_stub)
+    report = check_masked_attention(stub)
     assert report.unfinished and not report.passed
     assert "not finished yet" in str(report)
 
@@ -134,4 +130,4 @@ def test_entropy_rejects_known_mistakes(wrong, feedback):
 
 
 def test_entropy_reports_stub_as_unfinished():
-    assert check_attention_entropy(_stub).unfinished
+    assert check_attention_entropy(stub).unfinished

@@ -8,11 +8,7 @@ import torch
 
 from softmax_lab.calibration import expected_calibration_error, fit_temperature
 from softmax_lab.exercises.calibration import check_ece, check_fit_temperature
-
-
-def _stub(*args):
-    raise NotImplementedError("your code here")
-
+from tests.conftest import stub
 
 # --- Exercise 6.1 ----------------------------------------------------------------------------
 
@@ -85,7 +81,7 @@ def test_ece_rejects_known_mistakes(wrong, feedback) -> None:
 
 
 def test_ece_reports_stub_as_unfinished() -> None:
-    report = check_ece(_stub)
+    report = check_ece(stub)
     assert not report.passed
     assert "not finished yet" in str(report)
 
@@ -133,6 +129,6 @@ def test_fit_temperature_rejects_known_mistakes(wrong, feedback) -> None:
 
 
 def test_fit_temperature_reports_stub_as_unfinished() -> None:
-    report = check_fit_temperature(_stub)
+    report = check_fit_temperature(stub)
     assert not report.passed
     assert "not finished yet" in str(report)

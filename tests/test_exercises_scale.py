@@ -10,11 +10,7 @@ import torch
 
 from softmax_lab.exercises.scale import check_merge_states, check_shard_partials
 from softmax_lab.scale import merge_states
-
-
-def _stub(*args):
-    raise NotImplementedError("your code here")
-
+from tests.conftest import stub
 
 # --- Exercise 10.1 ----------------------------------------------------------------------
 
@@ -90,7 +86,7 @@ def test_merge_states_rejects_known_mistakes(wrong, feedback):
 
 
 def test_merge_states_reports_stub_as_unfinished():
-    report = check_merge_states(_stub)
+    report = check_merge_states(stub)
     assert not report.passed
     assert "not finished yet" in str(report)
 
@@ -166,6 +162,6 @@ def test_shard_partials_rejects_known_mistakes(wrong, feedback):
 
 
 def test_shard_partials_reports_stub_as_unfinished():
-    report = check_shard_partials(_stub)
+    report = check_shard_partials(stub)
     assert not report.passed
     assert "not finished yet" in str(report)

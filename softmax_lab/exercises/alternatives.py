@@ -31,24 +31,9 @@ from scipy.stats import chi2
 
 from ..alternatives import sparsemax
 from ..core import softmax
-from . import Report, call, describe, run_checks
+from . import Report, as_floats, call, describe, differ, exercise, show
 
 __all__ = ["check_sparsemax", "check_gumbel_max"]
-
-
-def _as_floats(value: Any, shape: tuple[int, ...]) -> np.ndarray | None:
-    """The result as a float array of the expected shape, or None."""
-    if isinstance(value, Exception):
-        return None
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError, RuntimeError):
-        return None
-    return array if array.shape == shape else None
-
-
-def _show(values: np.ndarray) -> str:
-    return np.array2string(np.asarray(values), precision=3, suppress_small=True).replace("\n", "")
 
 
 def _sparsemax_mistake(x: np.ndarray, got: np.ndarray) -> str:
@@ -70,7 +55,8 @@ def _sparsemax_mistake(x: np.ndarray, got: np.ndarray) -> str:
     return ""
 
 
-def check_sparsemax(candidate: Callable[[Any], Any]) -> Report:
+@exercise("Exercise 9.1 - sparsemax")
+def check_sparsemax(report: Report, candidate: Callable[[Any], Any]) -> None:
     r"""Exercise 9.1: ``candidate(x)`` returns sparsemax of ``x`` along its last axis.
 
     Checks a worked example, a random batch against :func:`softmax_lab.sparsemax`, ties,
@@ -78,72 +64,68 @@ def check_sparsemax(candidate: Callable[[Any], Any]) -> Report:
     a constant (no overflow for scores around 1000).
     """
 
-    def checks(report: Report) -> None:
-        def attempt(x: np.ndarray) -> tuple[Any, np.ndarray | None]:
-            result = call(candidate, x)
-            return result, _as_floats(result, x.shape)
+    def attempt(x: np.ndarray) -> tuple[Any, np.ndarray | None]:
+        result = call(candidate, x)
+        got = as_floats(result)
+        return result, got if got is not None and got.shape == x.shape else None
 
-        def hint_for(x: np.ndarray, result: Any, got: np.ndarray | None) -> str:
-            if got is None:
-                return f"expected an array of shape {x.shape}, got {describe(result)}"
-            return _sparsemax_mistake(x, got) or f"expected {_show(sparsemax(x))}, got {_show(got)}"
-
-        example = np.array([2.0, 1.0, 0.1])
-        result, got = attempt(example)
-        report.expect(
-            got is not None and np.allclose(got, [1.0, 0.0, 0.0]),
-            "[2.0, 1.0, 0.1] gives [1, 0, 0]",
-            hint=hint_for(example, result, got),
-        )
-        batch = np.random.default_rng(9).normal(size=(4, 6)) * np.array(
-            [[0.3], [1.0], [2.0], [5.0]]
-        )
-        result, got = attempt(batch)
-        report.expect(
-            got is not None and np.allclose(got, sparsemax(batch), atol=1e-9),
-            "matches the reference on a random (4, 6) batch",
-            hint=hint_for(batch, result, got),
-        )
-        ties = np.array([[1.0, 1.0, 1.0, -1.0], [3.0, 0.0, 3.0, 0.0]])
-        result, got = attempt(ties)
-        expected = np.array([[1 / 3, 1 / 3, 1 / 3, 0.0], [0.5, 0.0, 0.5, 0.0]])
-        report.expect(
-            got is not None and np.allclose(got, expected),
-            "ties share the mass: [1, 1, 1, -1] and [3, 0, 3]",
-            hint=hint_for(ties, result, got),
-        )
-        result, got = attempt(batch)
-        sums = None if got is None else got.sum(axis=-1)
-        report.expect(
-            sums is not None and np.allclose(sums, 1.0),
-            "each row sums to 1",
-            hint=f"got {describe(result)}" if sums is None else f"row sums are {_show(sums)}",
-        )
-        sparse = np.array([0.8, 0.6, 0.1, -2.0])
-        result, got = attempt(sparse)
-        exact = got is not None and got[2] == 0.0 and got[3] == 0.0 and np.all(got >= 0)
+    def hint_for(x: np.ndarray, result: Any, got: np.ndarray | None) -> str:
         if got is None:
-            hint = f"got {describe(result)}"
-        elif np.any(got < 0):
-            hint = f"got negative entries {_show(got)}: clip at 0"
-        else:
-            hint = f"for {_show(sparse)} got {_show(got)}; expected [0.6, 0.4, 0, 0]"
-        report.expect(exact, "scores below the threshold get exactly 0", hint=hint)
-        _, unshifted = attempt(batch)
-        result, got = attempt(batch + 1000.0)
-        same = (
-            got is not None
-            and unshifted is not None
-            and np.all(np.isfinite(got))
-            and np.allclose(got, unshifted, atol=1e-9)
-        )
-        report.expect(
-            same,
-            "adding 1000 to every score changes nothing",
-            hint=f"got {describe(result)}" if got is None else f"row 0 became {_show(got[0])}",
-        )
+            return f"expected an array of shape {x.shape}, got {describe(result)}"
+        return _sparsemax_mistake(x, got) or differ(sparsemax(x), got)
 
-    return run_checks("Exercise 9.1 - sparsemax", checks)
+    example = np.array([2.0, 1.0, 0.1])
+    result, got = attempt(example)
+    report.expect(
+        got is not None and np.allclose(got, [1.0, 0.0, 0.0]),
+        "[2.0, 1.0, 0.1] gives [1, 0, 0]",
+        hint=hint_for(example, result, got),
+    )
+    batch = np.random.default_rng(9).normal(size=(4, 6)) * np.array([[0.3], [1.0], [2.0], [5.0]])
+    result, got = attempt(batch)
+    report.expect(
+        got is not None and np.allclose(got, sparsemax(batch), atol=1e-9),
+        "matches the reference on a random (4, 6) batch",
+        hint=hint_for(batch, result, got),
+    )
+    ties = np.array([[1.0, 1.0, 1.0, -1.0], [3.0, 0.0, 3.0, 0.0]])
+    result, got = attempt(ties)
+    expected = np.array([[1 / 3, 1 / 3, 1 / 3, 0.0], [0.5, 0.0, 0.5, 0.0]])
+    report.expect(
+        got is not None and np.allclose(got, expected),
+        "ties share the mass: [1, 1, 1, -1] and [3, 0, 3]",
+        hint=hint_for(ties, result, got),
+    )
+    result, got = attempt(batch)
+    sums = None if got is None else got.sum(axis=-1)
+    report.expect(
+        sums is not None and np.allclose(sums, 1.0),
+        "each row sums to 1",
+        hint=f"got {describe(result)}" if sums is None else f"row sums are {show(sums, digits=3)}",
+    )
+    sparse = np.array([0.8, 0.6, 0.1, -2.0])
+    result, got = attempt(sparse)
+    exact = got is not None and got[2] == 0.0 and got[3] == 0.0 and np.all(got >= 0)
+    if got is None:
+        hint = f"got {describe(result)}"
+    elif np.any(got < 0):
+        hint = f"got negative entries {show(got, digits=3)}: clip at 0"
+    else:
+        hint = f"for {show(sparse, digits=3)} got {show(got, digits=3)}; expected [0.6, 0.4, 0, 0]"
+    report.expect(exact, "scores below the threshold get exactly 0", hint=hint)
+    _, unshifted = attempt(batch)
+    result, got = attempt(batch + 1000.0)
+    same = (
+        got is not None
+        and unshifted is not None
+        and np.all(np.isfinite(got))
+        and np.allclose(got, unshifted, atol=1e-9)
+    )
+    report.expect(
+        same,
+        "adding 1000 to every score changes nothing",
+        hint=f"got {describe(result)}" if got is None else f"row 0 became {show(got[0], digits=3)}",
+    )
 
 
 def _counts(result: Any, n_samples: int, n_classes: int) -> tuple[np.ndarray | None, str]:
@@ -181,12 +163,13 @@ def _frequencies_match(
     report.expect(
         ok,
         label,
-        hint=f"sample frequencies {_show(counts / n_samples)} vs softmax {_show(softmax(logits))} "
+        hint=f"sample frequencies {show(counts / n_samples, digits=3)} vs softmax {show(softmax(logits), digits=3)} "
         f"(chi-square {statistic:.1f}, limit {limit:.1f})",
     )
 
 
-def check_gumbel_max(candidate: Callable[..., Any]) -> Report:
+@exercise("Exercise 9.2 - the Gumbel-max trick")
+def check_gumbel_max(report: Report, candidate: Callable[..., Any]) -> None:
     r"""Exercise 9.2: ``candidate(logits, rng, n)`` draws ``n`` classes from ``softmax(logits)``.
 
     ``logits`` is a 1-D array, ``rng`` a ``numpy.random.Generator`` (all randomness must
@@ -195,32 +178,23 @@ def check_gumbel_max(candidate: Callable[..., Any]) -> Report:
     probabilities (Pearson's chi-square test at the 0.1 % level, fixed seeds), also for
     logits around 1000, where computing ``exp`` overflows.
     """
-
-    def checks(report: Report) -> None:
-        logits = np.array([1.5, 0.5, 0.0, -1.0])
-        result = call(candidate, logits, np.random.default_rng(0), 10)
-        counts, problem = _counts(result, 10, len(logits))
-        report.expect(
-            counts is not None, "returns 10 class indices in 0..3 for n = 10", hint=problem
-        )
-        if counts is None:
-            return
-        again = call(candidate, logits, np.random.default_rng(0), 10)
-        report.expect(
-            not isinstance(again, Exception)
-            and np.array_equal(np.asarray(again), np.asarray(result)),
-            "the same seed gives the same samples",
-            hint="draw all randomness from rng (e.g. rng.gumbel or rng.random), not np.random",
-        )
-        _frequencies_match(
-            report, candidate, logits, 1, "frequencies match softmax([1.5, 0.5, 0, -1])"
-        )
-        _frequencies_match(
-            report,
-            candidate,
-            np.array([1000.0, 999.0, 0.0]),
-            2,
-            "frequencies match softmax([1000, 999, 0]) (no exp, no overflow)",
-        )
-
-    return run_checks("Exercise 9.2 - the Gumbel-max trick", checks)
+    logits = np.array([1.5, 0.5, 0.0, -1.0])
+    result = call(candidate, logits, np.random.default_rng(0), 10)
+    counts, problem = _counts(result, 10, len(logits))
+    report.expect(counts is not None, "returns 10 class indices in 0..3 for n = 10", hint=problem)
+    if counts is None:
+        return
+    again = call(candidate, logits, np.random.default_rng(0), 10)
+    report.expect(
+        not isinstance(again, Exception) and np.array_equal(np.asarray(again), np.asarray(result)),
+        "the same seed gives the same samples",
+        hint="draw all randomness from rng (e.g. rng.gumbel or rng.random), not np.random",
+    )
+    _frequencies_match(report, candidate, logits, 1, "frequencies match softmax([1.5, 0.5, 0, -1])")
+    _frequencies_match(
+        report,
+        candidate,
+        np.array([1000.0, 999.0, 0.0]),
+        2,
+        "frequencies match softmax([1000, 999, 0]) (no exp, no overflow)",
+    )

@@ -38,32 +38,9 @@ import numpy as np
 
 from ..attention import attention_weights, causal_mask, padding_mask
 from ..core import softmax
-from . import Report, call, describe, run_checks
+from . import Report, as_floats, as_pair, call, describe, differ, exercise, show
 
 __all__ = ["check_masked_attention", "check_attention_entropy"]
-
-
-def _as_floats(value: Any) -> np.ndarray | None:
-    if isinstance(value, Exception):
-        return None
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError, RuntimeError):
-        return None
-
-
-def _pair(result: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(output, weights)`` as float arrays, or None when the result is not such a pair."""
-    if isinstance(result, Exception) or not isinstance(result, tuple | list) or len(result) != 2:
-        return None
-    output, weights = _as_floats(result[0]), _as_floats(result[1])
-    if output is None or weights is None:
-        return None
-    return output, weights
-
-
-def _show(values: np.ndarray) -> str:
-    return np.array2string(values, precision=3, suppress_small=True).replace("\n", "")
 
 
 def _attention_inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -89,7 +66,8 @@ def _diagnose(q: np.ndarray, k: np.ndarray, weights: np.ndarray, mask: np.ndarra
     return ""
 
 
-def check_masked_attention(candidate: Callable[..., Any]) -> Report:
+@exercise("Exercise 7.1 - masked attention")
+def check_masked_attention(report: Report, candidate: Callable[..., Any]) -> None:
     """Exercise 7.1: ``candidate(q, k, v, mask)`` returns ``(output, weights)``.
 
     ``q`` is ``(n_q, d)``, ``k`` is ``(n_k, d)``, ``v`` is ``(n_k, d_v)`` and ``mask`` a
@@ -98,136 +76,123 @@ def check_masked_attention(candidate: Callable[..., Any]) -> Report:
     padding mask (masked keys get exactly 0), a causal mask, weights summing to 1, and a
     fully-masked query row (all zeros, not NaN).
     """
+    q, k, v = _attention_inputs()
+    n_q, n_k = len(q), len(k)
 
-    def checks(report: Report) -> None:
-        q, k, v = _attention_inputs()
-        n_q, n_k = len(q), len(k)
+    def attempt(mask: np.ndarray) -> tuple[Any, tuple[np.ndarray, np.ndarray] | None]:
+        result = call(candidate, q, k, v, mask)
+        return result, as_pair(result)
 
-        def attempt(mask: np.ndarray) -> tuple[Any, tuple[np.ndarray, np.ndarray] | None]:
-            result = call(candidate, q, k, v, mask)
-            return result, _pair(result)
+    everything = np.ones((n_q, n_k), dtype=bool)
+    result, pair = attempt(everything)
+    shapes_ok = pair is not None and (pair[0].shape, pair[1].shape) == ((n_q, 2), (n_q, n_k))
+    got = describe(result) if pair is None else f"shapes {pair[0].shape} and {pair[1].shape}"
+    report.expect(
+        shapes_ok,
+        f"returns (output, weights) with shapes ({n_q}, 2) and ({n_q}, {n_k})",
+        hint=f"got {got}",
+    )
+    if not shapes_ok:
+        return
 
-        everything = np.ones((n_q, n_k), dtype=bool)
-        result, pair = attempt(everything)
-        shapes_ok = pair is not None and (pair[0].shape, pair[1].shape) == ((n_q, 2), (n_q, n_k))
-        got = describe(result) if pair is None else f"shapes {pair[0].shape} and {pair[1].shape}"
+    def compare(name: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        result, pair = attempt(mask)
+        weights = attention_weights(q, k, mask)
+        output = weights @ v
+        if pair is None or pair[1].shape != weights.shape:
+            report.expect(False, f"matches the reference {name}", hint=f"got {describe(result)}")
+            return None
+        close = np.allclose(pair[1], weights, atol=1e-6) and np.allclose(pair[0], output, atol=1e-6)
+        hint = _diagnose(q, k, pair[1], mask) or (
+            f"row 0 of the weights: {differ(weights[0], pair[1][0])}"
+        )
+        report.expect(close, f"matches the reference {name}", hint=hint)
+        return pair
+
+    compare("with every key allowed", everything)
+    padded = np.broadcast_to(padding_mask([3], n_k), (n_q, n_k)).copy()
+    pair = compare("with the last 2 keys masked as padding", padded)
+    if pair is not None:
+        leaked = float(np.abs(pair[1][:, 3:]).max())
         report.expect(
-            shapes_ok,
-            f"returns (output, weights) with shapes ({n_q}, 2) and ({n_q}, {n_k})",
-            hint=f"got {got}",
+            leaked == 0.0,
+            "padding keys get weight exactly 0",
+            hint=f"they get up to {leaked:.3g}: masked scores must be -inf before the softmax",
         )
-        if not shapes_ok:
-            return
-
-        def compare(name: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-            result, pair = attempt(mask)
-            weights = attention_weights(q, k, mask)
-            output = weights @ v
-            if pair is None or pair[1].shape != weights.shape:
-                report.expect(
-                    False, f"matches the reference {name}", hint=f"got {describe(result)}"
-                )
-                return None
-            close = np.allclose(pair[1], weights, atol=1e-6) and np.allclose(
-                pair[0], output, atol=1e-6
-            )
-            hint = _diagnose(q, k, pair[1], mask) or (
-                f"row 0 of the weights: expected {_show(weights[0])}, got {_show(pair[1][0])}"
-            )
-            report.expect(close, f"matches the reference {name}", hint=hint)
-            return pair
-
-        compare("with every key allowed", everything)
-        padded = np.broadcast_to(padding_mask([3], n_k), (n_q, n_k)).copy()
-        pair = compare("with the last 2 keys masked as padding", padded)
-        if pair is not None:
-            leaked = float(np.abs(pair[1][:, 3:]).max())
-            report.expect(
-                leaked == 0.0,
-                "padding keys get weight exactly 0",
-                hint=f"they get up to {leaked:.3g}: masked scores must be -inf before the softmax",
-            )
-        causal = compare("with a causal mask", causal_mask(n_k)[:n_q])
-        if causal is not None:
-            sums = causal[1].sum(axis=-1)
-            report.expect(
-                np.allclose(sums, 1.0),
-                "each row of weights sums to 1",
-                hint=f"row sums are {_show(sums)}",
-            )
-        fully_masked = everything.copy()
-        fully_masked[1] = False
-        result, pair = attempt(fully_masked)
-        zeros = (
-            pair is not None
-            and pair[1].shape == (n_q, n_k)
-            and not np.isnan(pair[1]).any()
-            and not np.isnan(pair[0]).any()
-            and np.all(pair[1][1] == 0)
-            and np.all(pair[0][1] == 0)
-        )
-        if pair is None:
-            hint = f"got {describe(result)}"
-        elif np.isnan(pair[1]).any() or np.isnan(pair[0]).any():
-            hint = "got NaN: softmax over a row of -inf is 0/0; use softmax(..., where=mask)"
-        else:
-            hint = f"got weights {_show(pair[1][1])}"
+    causal = compare("with a causal mask", causal_mask(n_k)[:n_q])
+    if causal is not None:
+        sums = causal[1].sum(axis=-1)
         report.expect(
-            zeros, "a query with every key masked gets zero weights and a zero output", hint=hint
+            np.allclose(sums, 1.0),
+            "each row of weights sums to 1",
+            hint=f"row sums are {show(sums, digits=3)}",
         )
+    fully_masked = everything.copy()
+    fully_masked[1] = False
+    result, pair = attempt(fully_masked)
+    zeros = (
+        pair is not None
+        and pair[1].shape == (n_q, n_k)
+        and not np.isnan(pair[1]).any()
+        and not np.isnan(pair[0]).any()
+        and np.all(pair[1][1] == 0)
+        and np.all(pair[0][1] == 0)
+    )
+    if pair is None:
+        hint = f"got {describe(result)}"
+    elif np.isnan(pair[1]).any() or np.isnan(pair[0]).any():
+        hint = "got NaN: softmax over a row of -inf is 0/0; use softmax(..., where=mask)"
+    else:
+        hint = f"got weights {show(pair[1][1], digits=3)}"
+    report.expect(
+        zeros, "a query with every key masked gets zero weights and a zero output", hint=hint
+    )
 
-    return run_checks("Exercise 7.1 - masked attention", checks)
 
-
-def check_attention_entropy(candidate: Callable[[Any], Any]) -> Report:
+@exercise("Exercise 7.2 - attention entropy")
+def check_attention_entropy(report: Report, candidate: Callable[[Any], Any]) -> None:
     r"""Exercise 7.2: ``candidate(weights)`` returns the entropy of each row, in nats.
 
     :math:`H = -\sum_j w_j \log w_j` over the last axis, with :math:`0 \log 0 = 0`, so a
     row with masked (zero) weights has a finite entropy and an all-zero row has entropy 0.
     The result has the weights' shape without the last axis.
     """
-
-    def checks(report: Report) -> None:
-        uniform = np.full(4, 0.25)
-        result = _as_floats(got := call(candidate, uniform))
-        report.expect(
-            result is not None and result.shape == () and np.isclose(result, math.log(4)),
-            "a uniform row over 4 keys has entropy log(4) = 1.386",
-            hint=f"got {describe(got)}",
-        )
-        one_hot = np.array([0.0, 1.0, 0.0])
-        result = _as_floats(got := call(candidate, one_hot))
-        nan_hint = "0 * log(0) gives NaN in NumPy: treat those terms as 0"
-        report.expect(
-            result is not None and result.shape == () and np.isclose(result, 0.0),
-            "a one-hot row has entropy 0",
-            hint=nan_hint
-            if result is not None and np.isnan(result).any()
-            else f"got {describe(got)}",
-        )
-        rows = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.0, 0.0, 0.0]])
-        expected = np.array(
-            [math.log(2), -(0.2 * math.log(0.2) + 0.3 * math.log(0.3) + 0.5 * math.log(0.5)), 0.0]
-        )
-        batch = np.stack([rows, rows[::-1]])
-        result = _as_floats(got := call(candidate, batch))
-        ok = (
-            result is not None
-            and result.shape == (2, 3)
-            and np.allclose(result, np.stack([expected, expected[::-1]]))
-        )
-        if result is None:
-            hint = f"got {describe(got)}"
-        elif result.shape != (2, 3):
-            hint = f"for weights of shape (2, 3, 3) expected shape (2, 3), got {result.shape}: sum over the last axis"
-        elif np.isnan(result).any():
-            hint = nan_hint
-        else:
-            hint = f"expected {_show(expected)} for the first matrix, got {_show(result[0])}"
-        report.expect(
-            ok,
-            "one entropy per row of a (2, 3, 3) batch, masked zeros and an all-zero row included",
-            hint=hint,
-        )
-
-    return run_checks("Exercise 7.2 - attention entropy", checks)
+    uniform = np.full(4, 0.25)
+    result = as_floats(got := call(candidate, uniform))
+    report.expect(
+        result is not None and result.shape == () and np.isclose(result, math.log(4)),
+        "a uniform row over 4 keys has entropy log(4) = 1.386",
+        hint=f"got {describe(got)}",
+    )
+    one_hot = np.array([0.0, 1.0, 0.0])
+    result = as_floats(got := call(candidate, one_hot))
+    nan_hint = "0 * log(0) gives NaN in NumPy: treat those terms as 0"
+    report.expect(
+        result is not None and result.shape == () and np.isclose(result, 0.0),
+        "a one-hot row has entropy 0",
+        hint=nan_hint if result is not None and np.isnan(result).any() else f"got {describe(got)}",
+    )
+    rows = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.0, 0.0, 0.0]])
+    expected = np.array(
+        [math.log(2), -(0.2 * math.log(0.2) + 0.3 * math.log(0.3) + 0.5 * math.log(0.5)), 0.0]
+    )
+    batch = np.stack([rows, rows[::-1]])
+    result = as_floats(got := call(candidate, batch))
+    ok = (
+        result is not None
+        and result.shape == (2, 3)
+        and np.allclose(result, np.stack([expected, expected[::-1]]))
+    )
+    if result is None:
+        hint = f"got {describe(got)}"
+    elif result.shape != (2, 3):
+        hint = f"for weights of shape (2, 3, 3) expected shape (2, 3), got {result.shape}: sum over the last axis"
+    elif np.isnan(result).any():
+        hint = nan_hint
+    else:
+        hint = f"for the first matrix: {differ(expected, result[0])}"
+    report.expect(
+        ok,
+        "one entropy per row of a (2, 3, 3) batch, masked zeros and an all-zero row included",
+        hint=hint,
+    )

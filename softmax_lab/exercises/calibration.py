@@ -33,7 +33,7 @@ import numpy as np
 from ..calibration import expected_calibration_error, fit_temperature, reliability_bins
 from ..core import softmax
 from ..gradients import cross_entropy
-from . import Report, call, describe, run_checks
+from . import Report, as_number, call, describe, exercise
 
 __all__ = ["check_ece", "check_fit_temperature", "HAND_PROBABILITIES", "HAND_LABELS"]
 
@@ -53,17 +53,6 @@ HAND_PROBABILITIES = np.array(
 HAND_LABELS = np.array([2, 1, 1, 2, 0])
 HAND_BINS = 5
 HAND_ECE = 0.25
-
-
-def _as_number(value: Any) -> float | None:
-    """A real scalar (a Python float, a NumPy scalar or a 0-d/1-element array), else None."""
-    if isinstance(value, Exception | str | bool):
-        return None
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError, RuntimeError):
-        return None
-    return float(array.reshape(())) if array.size == 1 else None
 
 
 def _hand_mistakes() -> list[tuple[float, str]]:
@@ -125,7 +114,8 @@ def _random_cases() -> list[tuple[np.ndarray, np.ndarray, int]]:
     return cases
 
 
-def check_ece(candidate: Callable[..., Any]) -> Report:
+@exercise("Exercise 6.1 - expected calibration error")
+def check_ece(report: Report, candidate: Callable[..., Any]) -> None:
     r"""Exercise 6.1: ``candidate(probabilities, labels, n_bins)`` returns the ECE.
 
     Top-label ECE with ``n_bins`` equal-width bins :math:`(b/M, (b+1)/M]`:
@@ -134,44 +124,40 @@ def check_ece(candidate: Callable[..., Any]) -> Report:
     answers are recognised, then against :func:`softmax_lab.calibration.expected_calibration_error`
     on random cases.
     """
-
-    def checks(report: Report) -> None:
-        got = call(candidate, HAND_PROBABILITIES, HAND_LABELS, HAND_BINS)
-        value = _as_number(got)
-        hint = f"got {describe(got)}"
-        if isinstance(got, IndexError):
-            hint += ": a confidence of exactly 1.0 must go in the last bin, not past it"
-        report.expect(
-            value is not None, "returns one number for the small hand-made example", hint=hint
-        )
-        if value is None:
-            return
-        right = math.isclose(value, HAND_ECE, abs_tol=1e-9)
-        hint = f"got {value:.4g}"
-        for wrong, advice in _hand_mistakes():
-            if math.isclose(value, wrong, abs_tol=1e-9):
-                hint += f": {advice}"
-                break
-        report.expect(right, f"gives {HAND_ECE} on the small hand-made example", hint=hint)
-        cases = _random_cases()
-        failures = []
-        for probabilities, labels, n_bins in cases:
-            expected = expected_calibration_error(probabilities, labels, n_bins)
-            got = call(candidate, probabilities, labels, n_bins)
-            value = _as_number(got)
-            if value is None or not math.isclose(value, expected, rel_tol=1e-7, abs_tol=1e-9):
-                shown = describe(got) if value is None else f"{value:.4g}"
-                failures.append(
-                    f"{probabilities.shape[0]} samples, {probabilities.shape[1]} classes, "
-                    f"{n_bins} bins: expected {expected:.4g}, got {shown}"
-                )
-        report.expect(
-            not failures,
-            f"matches softmax_lab's ECE on {len(cases)} random cases",
-            hint=failures[0] if failures else "",
-        )
-
-    return run_checks("Exercise 6.1 - expected calibration error", checks)
+    got = call(candidate, HAND_PROBABILITIES, HAND_LABELS, HAND_BINS)
+    value = as_number(got)
+    hint = f"got {describe(got)}"
+    if isinstance(got, IndexError):
+        hint += ": a confidence of exactly 1.0 must go in the last bin, not past it"
+    report.expect(
+        value is not None, "returns one number for the small hand-made example", hint=hint
+    )
+    if value is None:
+        return
+    right = math.isclose(value, HAND_ECE, abs_tol=1e-9)
+    hint = f"got {value:.4g}"
+    for wrong, advice in _hand_mistakes():
+        if math.isclose(value, wrong, abs_tol=1e-9):
+            hint += f": {advice}"
+            break
+    report.expect(right, f"gives {HAND_ECE} on the small hand-made example", hint=hint)
+    cases = _random_cases()
+    failures = []
+    for probabilities, labels, n_bins in cases:
+        expected = expected_calibration_error(probabilities, labels, n_bins)
+        got = call(candidate, probabilities, labels, n_bins)
+        value = as_number(got)
+        if value is None or not math.isclose(value, expected, rel_tol=1e-7, abs_tol=1e-9):
+            shown = describe(got) if value is None else f"{value:.4g}"
+            failures.append(
+                f"{probabilities.shape[0]} samples, {probabilities.shape[1]} classes, "
+                f"{n_bins} bins: expected {expected:.4g}, got {shown}"
+            )
+    report.expect(
+        not failures,
+        f"matches softmax_lab's ECE on {len(cases)} random cases",
+        hint=failures[0] if failures else "",
+    )
 
 
 def _sampled_labels(logits: np.ndarray, temperature: float, seed: int) -> np.ndarray:
@@ -191,7 +177,10 @@ def _temperature_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
     ]
 
 
-def check_fit_temperature(candidate: Callable[..., Any], *, tolerance: float = 1e-3) -> Report:
+@exercise("Exercise 6.2 - temperature scaling by grid search")
+def check_fit_temperature(
+    report: Report, candidate: Callable[..., Any], *, tolerance: float = 1e-3
+) -> None:
     """Exercise 6.2: ``candidate(logits, labels)`` returns a temperature ``T > 0``.
 
     The NLL of ``softmax(logits / T)`` must come within ``tolerance`` (in nats per
@@ -199,30 +188,26 @@ def check_fit_temperature(candidate: Callable[..., Any], *, tolerance: float = 1
     on an overconfident case (best T above 1) and an underconfident one (best T below
     1, so a grid that starts at 1 fails).
     """
-
-    def checks(report: Report) -> None:
-        for name, logits, labels in _temperature_cases():
-            got = call(candidate, logits, labels)
-            value = _as_number(got)
-            best = fit_temperature(logits, labels)
-            best_nll = float(cross_entropy(logits / best, labels))
-            if value is None or not (math.isfinite(value) and value > 0):
-                hint = f"got {describe(got)}; expected one positive number"
-                report.expect(False, f"finds the best temperature for {name}", hint=hint)
-                continue
-            nll = float(cross_entropy(logits / value, labels))
-            hint = f"got T = {value:.3g} with NLL {nll:.4f}; the best is T = {best:.3g}, NLL {best_nll:.4f}"
-            if nll - best_nll > tolerance:
-                if math.isclose(1 / value, best, rel_tol=0.05):
-                    hint += ". Divide the logits by T (softmax(logits / T)), do not multiply"
-                elif best < 1 <= value:
-                    hint += ". Let the grid go below T = 1: some models are underconfident"
-                elif value == 1.0:
-                    hint += ". T = 1 changes nothing: search over a grid of temperatures"
-            report.expect(
-                nll - best_nll <= tolerance,
-                f"finds the best temperature for {name} (NLL within {tolerance} of the optimum)",
-                hint=hint,
-            )
-
-    return run_checks("Exercise 6.2 - temperature scaling by grid search", checks)
+    for name, logits, labels in _temperature_cases():
+        got = call(candidate, logits, labels)
+        value = as_number(got)
+        best = fit_temperature(logits, labels)
+        best_nll = float(cross_entropy(logits / best, labels))
+        if value is None or not (math.isfinite(value) and value > 0):
+            hint = f"got {describe(got)}; expected one positive number"
+            report.expect(False, f"finds the best temperature for {name}", hint=hint)
+            continue
+        nll = float(cross_entropy(logits / value, labels))
+        hint = f"got T = {value:.3g} with NLL {nll:.4f}; the best is T = {best:.3g}, NLL {best_nll:.4f}"
+        if nll - best_nll > tolerance:
+            if math.isclose(1 / value, best, rel_tol=0.05):
+                hint += ". Divide the logits by T (softmax(logits / T)), do not multiply"
+            elif best < 1 <= value:
+                hint += ". Let the grid go below T = 1: some models are underconfident"
+            elif value == 1.0:
+                hint += ". T = 1 changes nothing: search over a grid of temperatures"
+        report.expect(
+            nll - best_nll <= tolerance,
+            f"finds the best temperature for {name} (NLL within {tolerance} of the optimum)",
+            hint=hint,
+        )

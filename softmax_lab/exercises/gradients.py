@@ -25,7 +25,6 @@ Exercise 4.1 - the softmax VJP without the Jacobian: 3 of 5 checks passed
 
 from __future__ import annotations
 
-import tracemalloc
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -33,31 +32,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import Report, as_floats, call, describe, run_checks, show
+from . import Report, as_floats, call, describe, exercise, peak_memory, show
 
 __all__ = ["check_softmax_vjp", "check_cross_entropy_grad", "peak_memory"]
 
 MEMORY_N = 3000  # the memory check's row length: its n x n float64 Jacobian is 72 MB
-
-
-def peak_memory(function: Callable[..., Any], *args: Any) -> tuple[Any, int]:
-    """Run ``function(*args)``; return its result and the peak bytes it allocated (tracemalloc).
-
-    NumPy reports its array buffers to :mod:`tracemalloc`, so an n x n intermediate shows
-    up as about ``8 * n**2`` bytes for float64.
-    """
-    was_tracing = tracemalloc.is_tracing()
-    if not was_tracing:
-        tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        before = tracemalloc.get_traced_memory()[0]
-        result = function(*args)
-        peak = tracemalloc.get_traced_memory()[1] - before
-    finally:
-        if not was_tracing:
-            tracemalloc.stop()
-    return result, max(peak, 0)
 
 
 def _torch_vjp(x: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -72,128 +51,122 @@ def _torch_cross_entropy_grad(logits: np.ndarray, label: int) -> np.ndarray:
     return z.grad.numpy()
 
 
-def check_softmax_vjp(candidate: Callable[[Any, Any], Any]) -> Report:
+@exercise("Exercise 4.1 - the softmax VJP without the Jacobian")
+def check_softmax_vjp(report: Report, candidate: Callable[[Any, Any], Any]) -> None:
     """Exercise 4.1: ``candidate(x, v)`` returns ``v @ J`` for 1-D float arrays, J never formed.
 
     Compared with ``torch.autograd`` on random inputs and on large scores; then run at
-    n = 3000 under :mod:`tracemalloc`: a peak above 1 MB means an n x n array was built
+    n = 3000 under :func:`peak_memory` (NumPy and torch): a peak above 1 MB means an n x n array was built
     (the Jacobian alone is 72 MB there).
     """
-
-    def checks(report: Report) -> None:
-        rng = np.random.default_rng(5)
-        x, v = rng.standard_normal(5), rng.standard_normal(5)
-        result = call(candidate, x, v)
-        got = as_floats(result)
-        report.expect(
-            got is not None and got.shape == (5,),
-            "returns one number per score",
-            hint=f"for 5 scores got {describe(result) if got is None else f'shape {got.shape}'}",
-        )
-        worst = None
-        for n in (2, 3, 5, 10, 50):
-            x, v = 3.0 * rng.standard_normal(n), rng.standard_normal(n)
-            result = call(candidate, x, v)
-            got = as_floats(result)
-            expected = _torch_vjp(x, v)
-            if got is None or got.shape != expected.shape or not np.allclose(got, expected):
-                worst = (x, v, got, result, expected)
-                break
-        hint = ""
-        if worst is not None:
-            x, v, got, result, expected = worst
-            hint = f"for n = {len(x)} expected {show(expected, None)}, got {show(got, result)}"
-            if got is not None and got.shape == expected.shape and np.allclose(got, -expected):
-                hint += ": the sign is flipped"
-        report.expect(worst is None, "matches torch.autograd on 5 random (x, v) pairs", hint=hint)
-        x, v = np.array([1000.0, 999.0, 0.0]), np.array([1.0, 0.0, 0.0])
+    rng = np.random.default_rng(5)
+    x, v = rng.standard_normal(5), rng.standard_normal(5)
+    result = call(candidate, x, v)
+    got = as_floats(result)
+    report.expect(
+        got is not None and got.shape == (5,),
+        "returns one number per score",
+        hint=f"for 5 scores got {describe(result) if got is None else f'shape {got.shape}'}",
+    )
+    worst = None
+    for n in (2, 3, 5, 10, 50):
+        x, v = 3.0 * rng.standard_normal(n), rng.standard_normal(n)
         result = call(candidate, x, v)
         got = as_floats(result)
         expected = _torch_vjp(x, v)
-        report.expect(
-            got is not None and got.shape == (3,) and np.allclose(got, expected),
-            "stays finite for large scores x = [1000, 999, 0]",
-            hint=f"expected {show(expected, None)}, got {show(got, result)}: "
-            "use a stable softmax (subtract the max)",
-        )
-        x, v = rng.standard_normal(10), np.ones(10)
-        result = call(candidate, x, v)
-        got = as_floats(result)
-        report.expect(
-            got is not None and got.shape == (10,) and np.allclose(got, 0.0, atol=1e-12),
-            "v = all ones gives 0 (the rows and columns of J sum to 0)",
-            hint=f"got {show(got, result)}",
-        )
-        x, v = rng.standard_normal(MEMORY_N), rng.standard_normal(MEMORY_N)
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            result, peak = peak_memory(lambda: call(candidate, x, v))
-        megabytes = peak / 1e6
-        report.expect(
-            peak < 1_000_000,
-            f"uses O(n) memory: under 1 MB at n = {MEMORY_N}",
-            hint=f"the peak was {megabytes:.0f} MB; the {MEMORY_N} x {MEMORY_N} Jacobian is "
-            f"{8 * MEMORY_N**2 / 1e6:.0f} MB, so an n x n array was built (np.outer, np.diag "
-            "or J itself): compute s * (v - s @ v) instead",
-        )
+        if got is None or got.shape != expected.shape or not np.allclose(got, expected):
+            worst = (x, v, got, result, expected)
+            break
+    hint = ""
+    if worst is not None:
+        x, v, got, result, expected = worst
+        hint = f"for n = {len(x)} expected {show(expected, None)}, got {show(got, result)}"
+        if got is not None and got.shape == expected.shape and np.allclose(got, -expected):
+            hint += ": the sign is flipped"
+    report.expect(worst is None, "matches torch.autograd on 5 random (x, v) pairs", hint=hint)
+    x, v = np.array([1000.0, 999.0, 0.0]), np.array([1.0, 0.0, 0.0])
+    result = call(candidate, x, v)
+    got = as_floats(result)
+    expected = _torch_vjp(x, v)
+    report.expect(
+        got is not None and got.shape == (3,) and np.allclose(got, expected),
+        "stays finite for large scores x = [1000, 999, 0]",
+        hint=f"expected {show(expected, None)}, got {show(got, result)}: "
+        "use a stable softmax (subtract the max)",
+    )
+    x, v = rng.standard_normal(10), np.ones(10)
+    result = call(candidate, x, v)
+    got = as_floats(result)
+    report.expect(
+        got is not None and got.shape == (10,) and np.allclose(got, 0.0, atol=1e-12),
+        "v = all ones gives 0 (the rows and columns of J sum to 0)",
+        hint=f"got {show(got, result)}",
+    )
+    x, v = rng.standard_normal(MEMORY_N), rng.standard_normal(MEMORY_N)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result, peak = peak_memory(lambda: call(candidate, x, v))
+    megabytes = peak / 1e6
+    report.expect(
+        peak < 1_000_000,
+        f"uses O(n) memory: under 1 MB at n = {MEMORY_N}",
+        hint=f"the peak was {megabytes:.0f} MB; the {MEMORY_N} x {MEMORY_N} Jacobian is "
+        f"{8 * MEMORY_N**2 / 1e6:.0f} MB, so an n x n array was built (np.outer, np.diag "
+        "or J itself): compute s * (v - s @ v) instead",
+    )
 
-    return run_checks("Exercise 4.1 - the softmax VJP without the Jacobian", checks)
 
-
-def check_cross_entropy_grad(candidate: Callable[[Any, int], Any]) -> Report:
+@exercise("Exercise 4.2 - the cross-entropy gradient")
+def check_cross_entropy_grad(report: Report, candidate: Callable[[Any, int], Any]) -> None:
     """Exercise 4.2: ``candidate(z, label)`` returns d/dz of ``-log softmax(z)[label]``.
 
     Compared with ``torch.autograd`` through ``torch.nn.functional.cross_entropy``; then
     the gradient must sum to 0 and stay finite for logits like [1000, 0, -1000].
     """
-
-    def checks(report: Report) -> None:
-        rng = np.random.default_rng(6)
-        z = rng.standard_normal(4)
-        result = call(candidate, z, 1)
+    rng = np.random.default_rng(6)
+    z = rng.standard_normal(4)
+    result = call(candidate, z, 1)
+    got = as_floats(result)
+    report.expect(
+        got is not None and got.shape == (4,),
+        "returns one number per logit",
+        hint=f"for 4 logits got {describe(result) if got is None else f'shape {got.shape}'}",
+    )
+    failure = None
+    for n, label in ((3, 0), (3, 2), (5, 1), (10, 7), (10, 0)):
+        z = 2.0 * rng.standard_normal(n)
+        result = call(candidate, z, label)
         got = as_floats(result)
-        report.expect(
-            got is not None and got.shape == (4,),
-            "returns one number per logit",
-            hint=f"for 4 logits got {describe(result) if got is None else f'shape {got.shape}'}",
-        )
-        failure = None
-        for n, label in ((3, 0), (3, 2), (5, 1), (10, 7), (10, 0)):
-            z = 2.0 * rng.standard_normal(n)
-            result = call(candidate, z, label)
-            got = as_floats(result)
-            expected = _torch_cross_entropy_grad(z, label)
-            if got is None or got.shape != expected.shape or not np.allclose(got, expected):
-                failure = (z, label, got, result, expected)
-                break
-        hint = ""
-        if failure is not None:
-            z, label, got, result, expected = failure
-            hint = f"for label {label} expected {show(expected, None)}, got {show(got, result)}"
-            if got is not None and got.shape == expected.shape:
-                one_hot = np.eye(len(z))[label]
-                if np.allclose(got, -expected):
-                    hint += ": the sign is flipped, it is p - y (p = softmax(z)), not y - p"
-                elif np.allclose(got, expected + one_hot):
-                    hint += ": that is p alone; subtract the one-hot target y"
-        report.expect(
-            failure is None, "matches torch.autograd on 5 random (logits, label) pairs", hint=hint
-        )
-        z = 3.0 * rng.standard_normal(6)
-        result = call(candidate, z, 4)
-        got = as_floats(result)
-        report.expect(
-            got is not None and got.shape == (6,) and abs(float(got.sum())) < 1e-12,
-            "the gradient sums to 0 (p and y both sum to 1)",
-            hint=f"the sum is {float(got.sum()):.4f}" if got is not None else describe(result),
-        )
-        z = np.array([1000.0, 0.0, -1000.0])
-        result = call(candidate, z, 2)
-        got = as_floats(result)
-        report.expect(
-            got is not None and got.shape == (3,) and np.allclose(got, [1.0, 0.0, -1.0]),
-            "stays finite for logits [1000, 0, -1000] with label 2: [1, 0, -1]",
-            hint=f"got {show(got, result)}: use a stable softmax (subtract the max)",
-        )
-
-    return run_checks("Exercise 4.2 - the cross-entropy gradient", checks)
+        expected = _torch_cross_entropy_grad(z, label)
+        if got is None or got.shape != expected.shape or not np.allclose(got, expected):
+            failure = (z, label, got, result, expected)
+            break
+    hint = ""
+    if failure is not None:
+        z, label, got, result, expected = failure
+        hint = f"for label {label} expected {show(expected, None)}, got {show(got, result)}"
+        if got is not None and got.shape == expected.shape:
+            one_hot = np.eye(len(z))[label]
+            if np.allclose(got, -expected):
+                hint += ": the sign is flipped, it is p - y (p = softmax(z)), not y - p"
+            elif np.allclose(got, expected + one_hot):
+                hint += ": that is p alone; subtract the one-hot target y"
+    report.expect(
+        failure is None, "matches torch.autograd on 5 random (logits, label) pairs", hint=hint
+    )
+    z = 3.0 * rng.standard_normal(6)
+    result = call(candidate, z, 4)
+    got = as_floats(result)
+    report.expect(
+        got is not None and got.shape == (6,) and abs(float(got.sum())) < 1e-12,
+        "the gradient sums to 0 (p and y both sum to 1)",
+        hint=f"the sum is {float(got.sum()):.4f}" if got is not None else describe(result),
+    )
+    z = np.array([1000.0, 0.0, -1000.0])
+    result = call(candidate, z, 2)
+    got = as_floats(result)
+    report.expect(
+        got is not None and got.shape == (3,) and np.allclose(got, [1.0, 0.0, -1.0]),
+        "stays finite for logits [1000, 0, -1000] with label 2: [1, 0, -1]",
+        hint=f"got {show(got, result)}: use a stable softmax (subtract the max)",
+    )

@@ -34,26 +34,9 @@ import numpy as np
 from scipy.special import softmax as scipy_softmax
 
 from ..core import softmax
-from . import Report, call, describe, run_checks
+from . import Report, as_array, call, describe, differ, exercise, show
 
 __all__ = ["check_batched_softmax", "check_is_distribution"]
-
-
-def _as_array(result: Any) -> np.ndarray | None:
-    """The result as a NumPy array of numbers, or None when it is not one."""
-    if isinstance(result, Exception):
-        return None
-    try:
-        array = np.asarray(result)
-    except (TypeError, ValueError):
-        return None
-    return array if array.dtype.kind in "biuf" else None
-
-
-def _show(values: np.ndarray | None, result: Any) -> str:
-    if values is None:
-        return describe(result)
-    return np.array2string(values.astype(float), precision=4, suppress_small=True)
 
 
 def _sum_diagnosis(got: np.ndarray, axis: int) -> str:
@@ -70,10 +53,11 @@ def _sum_diagnosis(got: np.ndarray, axis: int) -> str:
                 f"it sums to 1 along axis {other} instead: sum over axis={axis} with keepdims=True"
             )
     sums = got.sum(axis=axis)
-    return f"sums along axis {axis}: {_show(sums.ravel()[:4], sums)}"
+    return f"sums along axis {axis}: {show(sums.ravel()[:4], sums)}"
 
 
-def check_batched_softmax(candidate: Callable[..., Any]) -> Report:
+@exercise("Exercise 2.1 - a batched softmax")
+def check_batched_softmax(report: Report, candidate: Callable[..., Any]) -> None:
     """Exercise 2.1: ``candidate(x, axis=-1)`` returns the softmax of ``x`` along ``axis``.
 
     Reports, each on its own line: the output shape, whether each row sums to 1 (and
@@ -85,92 +69,83 @@ def check_batched_softmax(candidate: Callable[..., Any]) -> Report:
     batch = rng.normal(size=(4, 3))
     square = rng.normal(size=(3, 3)) * 2
     cube = rng.normal(size=(2, 3, 4))
-
-    def checks(report: Report) -> None:
-        result = call(candidate, batch)
-        got = _as_array(result)
-        shaped = got is not None and got.shape == batch.shape
+    result = call(candidate, batch)
+    got = as_array(result)
+    shaped = got is not None and got.shape == batch.shape
+    report.expect(
+        shaped,
+        "keeps the shape (4, 3) of a batch of 4 rows with 3 scores each",
+        hint=describe(result) if got is None else f"got shape {got.shape}",
+    )
+    rows_ok = shaped and np.allclose(got.sum(axis=-1), 1)
+    report.expect(
+        rows_ok,
+        "every row (the last axis, by default) sums to 1",
+        hint=_sum_diagnosis(got, -1) if shaped else "no array of the right shape to check",
+    )
+    report.expect(
+        rows_ok and np.allclose(got, softmax(batch), rtol=1e-6, atol=0),
+        "matches softmax_lab.softmax on the batch",
+        hint=f"first row: {differ(softmax(batch)[0], got[0])}" if shaped else "see above",
+    )
+    result = call(candidate, square)
+    got = as_array(result)
+    report.expect(
+        got is not None and got.shape == (3, 3) and np.allclose(got, softmax(square), rtol=1e-6),
+        "a square 3 x 3 batch comes out right too",
+        hint="without keepdims=True, e / e.sum(axis=-1) divides column j by the sum of row j"
+        if got is not None and got.shape == (3, 3)
+        else describe(result),
+    )
+    result = call(candidate, cube, axis=0)
+    got = as_array(result)
+    report.expect(
+        got is not None and got.shape == cube.shape and np.allclose(got, softmax(cube, axis=0)),
+        "axis=0 on a (2, 3, 4) array normalises over the first axis",
+        hint=_sum_diagnosis(got, 0)
+        if got is not None and got.shape == cube.shape
+        else describe(result),
+    )
+    result = call(candidate, [2.0, 1.0, 0.1])
+    got = as_array(result)
+    report.expect(
+        got is not None
+        and got.shape == (3,)
+        and np.allclose(got, [0.659, 0.242, 0.099], atol=5e-4),
+        "a single vector [2.0, 1.0, 0.1] gives about [0.659, 0.242, 0.099]",
+        hint=f"got {show(got, result)}",
+    )
+    result = call(candidate, batch.astype(np.float32))
+    got = as_array(result)
+    report.expect(
+        got is not None and got.dtype == np.float32,
+        "float32 input gives float32 output (no silent doubling of memory)",
+        hint=describe(result) if got is None else f"got {got.dtype}",
+    )
+    result = call(candidate, np.array([[3, 1, 0]]))
+    got = as_array(result)
+    report.expect(
+        got is not None and got.dtype.kind == "f" and np.allclose(got, softmax([[3.0, 1.0, 0.0]])),
+        "integer scores [[3, 1, 0]] give floating probabilities",
+        hint=f"got {show(got, result)}" + ("" if got is None else f" of dtype {got.dtype}"),
+    )
+    for scores, expected, what in [
+        ([1000.0, 0.0], [1.0, 0.0], "overflow"),
+        ([-1000.0, -1001.0], [0.7311, 0.2689], "underflow"),
+    ]:
+        result = call(candidate, np.array(scores))
+        got = as_array(result)
+        finite = got is not None and bool(np.all(np.isfinite(got)))
         report.expect(
-            shaped,
-            "keeps the shape (4, 3) of a batch of 4 rows with 3 scores each",
-            hint=describe(result) if got is None else f"got shape {got.shape}",
+            finite and np.allclose(got, expected, atol=1e-4),
+            f"no {what} for x = {scores}: gives about {expected}",
+            hint=f"got {show(got, result)}"
+            + ("" if finite else "; subtract each row's maximum before exp"),
         )
-        rows_ok = shaped and np.allclose(got.sum(axis=-1), 1)
-        report.expect(
-            rows_ok,
-            "every row (the last axis, by default) sums to 1",
-            hint=_sum_diagnosis(got, -1) if shaped else "no array of the right shape to check",
-        )
-        report.expect(
-            rows_ok and np.allclose(got, softmax(batch), rtol=1e-6, atol=0),
-            "matches softmax_lab.softmax on the batch",
-            hint=f"first row {_show(got[0], result)}, expected {_show(softmax(batch)[0], None)}"
-            if shaped
-            else "see above",
-        )
-        result = call(candidate, square)
-        got = _as_array(result)
-        report.expect(
-            got is not None
-            and got.shape == (3, 3)
-            and np.allclose(got, softmax(square), rtol=1e-6),
-            "a square 3 x 3 batch comes out right too",
-            hint="without keepdims=True, e / e.sum(axis=-1) divides column j by the sum of row j"
-            if got is not None and got.shape == (3, 3)
-            else describe(result),
-        )
-        result = call(candidate, cube, axis=0)
-        got = _as_array(result)
-        report.expect(
-            got is not None and got.shape == cube.shape and np.allclose(got, softmax(cube, axis=0)),
-            "axis=0 on a (2, 3, 4) array normalises over the first axis",
-            hint=_sum_diagnosis(got, 0)
-            if got is not None and got.shape == cube.shape
-            else describe(result),
-        )
-        result = call(candidate, [2.0, 1.0, 0.1])
-        got = _as_array(result)
-        report.expect(
-            got is not None
-            and got.shape == (3,)
-            and np.allclose(got, [0.659, 0.242, 0.099], atol=5e-4),
-            "a single vector [2.0, 1.0, 0.1] gives about [0.659, 0.242, 0.099]",
-            hint=f"got {_show(got, result)}",
-        )
-        result = call(candidate, batch.astype(np.float32))
-        got = _as_array(result)
-        report.expect(
-            got is not None and got.dtype == np.float32,
-            "float32 input gives float32 output (no silent doubling of memory)",
-            hint=describe(result) if got is None else f"got {got.dtype}",
-        )
-        result = call(candidate, np.array([[3, 1, 0]]))
-        got = _as_array(result)
-        report.expect(
-            got is not None
-            and got.dtype.kind == "f"
-            and np.allclose(got, softmax([[3.0, 1.0, 0.0]])),
-            "integer scores [[3, 1, 0]] give floating probabilities",
-            hint=f"got {_show(got, result)}" + ("" if got is None else f" of dtype {got.dtype}"),
-        )
-        for scores, expected, what in [
-            ([1000.0, 0.0], [1.0, 0.0], "overflow"),
-            ([-1000.0, -1001.0], [0.7311, 0.2689], "underflow"),
-        ]:
-            result = call(candidate, np.array(scores))
-            got = _as_array(result)
-            finite = got is not None and bool(np.all(np.isfinite(got)))
-            report.expect(
-                finite and np.allclose(got, expected, atol=1e-4),
-                f"no {what} for x = {scores}: gives about {expected}",
-                hint=f"got {_show(got, result)}"
-                + ("" if finite else "; subtract each row's maximum before exp"),
-            )
-
-    return run_checks("Exercise 2.1 - a batched softmax", checks)
 
 
-def check_is_distribution(candidate: Callable[..., Any]) -> Report:
+@exercise("Exercise 2.2 - the row-sum check")
+def check_is_distribution(report: Report, candidate: Callable[..., Any]) -> None:
     """Exercise 2.2: ``candidate(p, axis=-1)`` says (True/False) whether every slice of
     ``p`` along ``axis`` is a probability distribution: entries in [0, 1], summing to 1
     up to rounding.
@@ -210,21 +185,17 @@ def check_is_distribution(candidate: Callable[..., Any]) -> Report:
         ),
         ("a table with a row of NaN", (with_nan,), False),
     ]
-
-    def checks(report: Report) -> None:
-        for what, args, expected in cases:
-            result = call(candidate, *args)
-            if isinstance(result, Exception) or not isinstance(result, (bool, np.bool_)):
-                report.expect(False, f"answers True or False for {what}", hint=describe(result))
-                continue
-            advice = {
-                True: "allow for rounding: compare sums with np.allclose(..., atol=1e-5), not == 1",
-                False: "check the range of each entry and the sums along the given axis",
-            }[expected]
-            report.expect(
-                bool(result) == expected,
-                f"{'accepts' if expected else 'rejects'} {what}",
-                hint=f"got {bool(result)}; {advice}",
-            )
-
-    return run_checks("Exercise 2.2 - the row-sum check", checks)
+    for what, args, expected in cases:
+        result = call(candidate, *args)
+        if isinstance(result, Exception) or not isinstance(result, (bool, np.bool_)):
+            report.expect(False, f"answers True or False for {what}", hint=describe(result))
+            continue
+        advice = {
+            True: "allow for rounding: compare sums with np.allclose(..., atol=1e-5), not == 1",
+            False: "check the range of each entry and the sums along the given axis",
+        }[expected]
+        report.expect(
+            bool(result) == expected,
+            f"{'accepts' if expected else 'rejects'} {what}",
+            hint=f"got {bool(result)}; {advice}",
+        )

@@ -24,54 +24,43 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import softmax as scipy_softmax
 
-from . import Report, call, describe, run_checks
+from . import Report, call, close_to, describe, exercise
 
 __all__ = ["check_boltzmann_probabilities", "check_grad_log_probability"]
 
 
-def _close(result: object, expected: np.ndarray, atol: float = 1e-8) -> bool:
-    if isinstance(result, Exception):
-        return False
-    try:
-        got = np.asarray(result, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=1e-6, atol=atol))
-
-
-def check_boltzmann_probabilities(candidate: Callable[[np.ndarray, float], np.ndarray]) -> Report:
+@exercise("Exercise 8.1 - Boltzmann action probabilities")
+def check_boltzmann_probabilities(
+    report: Report, candidate: Callable[[np.ndarray, float], np.ndarray]
+) -> None:
     """Check ``candidate(values, temperature) -> probabilities`` over the last axis.
 
     Cases: a plain vector at T = 1 (against ``scipy.special.softmax``), a hot and a cold
     temperature, values large enough to overflow ``exp`` without the max shift, a tiny
     temperature that overflows even small values, and a batch of rows.
     """
-
-    def checks(report: Report) -> None:
-        cases = [
-            ("values [1, 2, 3] at temperature 1", np.array([1.0, 2.0, 3.0]), 1.0),
-            ("a hot temperature (T = 100): nearly uniform", np.array([1.0, 2.0, 3.0]), 100.0),
-            ("a cold temperature (T = 0.05): nearly greedy", np.array([1.0, 2.0, 3.0]), 0.05),
-            ("large values [1000, 999, 0]", np.array([1000.0, 999.0, 0.0]), 1.0),
-            ("small values at T = 0.001 (values / T = 2000)", np.array([2.0, 1.0, 0.5]), 0.001),
-        ]
-        for label, values, temperature in cases:
-            expected = scipy_softmax(values / temperature)
-            result = call(candidate, values.copy(), temperature)
-            report.expect(
-                _close(result, expected),
-                f"{label} -> {np.round(expected, 4).tolist()}",
-                hint=f"got {describe(result)}; divide by the temperature, then subtract the max before exp",
-            )
-        batch = np.array([[0.0, 1.0, 2.0], [5.0, 5.0, 5.0]])
-        result = call(candidate, batch.copy(), 0.5)
+    cases = [
+        ("values [1, 2, 3] at temperature 1", np.array([1.0, 2.0, 3.0]), 1.0),
+        ("a hot temperature (T = 100): nearly uniform", np.array([1.0, 2.0, 3.0]), 100.0),
+        ("a cold temperature (T = 0.05): nearly greedy", np.array([1.0, 2.0, 3.0]), 0.05),
+        ("large values [1000, 999, 0]", np.array([1000.0, 999.0, 0.0]), 1.0),
+        ("small values at T = 0.001 (values / T = 2000)", np.array([2.0, 1.0, 0.5]), 0.001),
+    ]
+    for label, values, temperature in cases:
+        expected = scipy_softmax(values / temperature)
+        result = call(candidate, values.copy(), temperature)
         report.expect(
-            _close(result, scipy_softmax(batch / 0.5, axis=-1)),
-            "a batch of two rows: each row is its own distribution (softmax over the last axis)",
-            hint=f"got {describe(result)}; use axis=-1 and keepdims=True for the max and the sum",
+            close_to(result, expected, rtol=1e-6, atol=1e-8),
+            f"{label} -> {np.round(expected, 4).tolist()}",
+            hint=f"got {describe(result)}; divide by the temperature, then subtract the max before exp",
         )
-
-    return run_checks("Exercise 8.1 - Boltzmann action probabilities", checks)
+    batch = np.array([[0.0, 1.0, 2.0], [5.0, 5.0, 5.0]])
+    result = call(candidate, batch.copy(), 0.5)
+    report.expect(
+        close_to(result, scipy_softmax(batch / 0.5, axis=-1), rtol=1e-6, atol=1e-8),
+        "a batch of two rows: each row is its own distribution (softmax over the last axis)",
+        hint=f"got {describe(result)}; use axis=-1 and keepdims=True for the max and the sum",
+    )
 
 
 def _autograd_grad(preferences: np.ndarray, action: int) -> np.ndarray:
@@ -82,42 +71,42 @@ def _autograd_grad(preferences: np.ndarray, action: int) -> np.ndarray:
     return h.grad.numpy()
 
 
-def check_grad_log_probability(candidate: Callable[[np.ndarray, int], np.ndarray]) -> Report:
+@exercise("Exercise 8.2 - the gradient of log pi")
+def check_grad_log_probability(
+    report: Report, candidate: Callable[[np.ndarray, int], np.ndarray]
+) -> None:
     """Check ``candidate(preferences, action) -> d log pi(action) / d preferences``.
 
     The reference is ``torch.autograd`` through ``torch.log_softmax``, on uniform,
     skewed and large preferences and on every action of a 4-action policy.
     """
-
-    def checks(report: Report) -> None:
-        cases = [
-            ("uniform preferences [0, 0, 0], action 1", np.zeros(3), 1),
-            ("preferences [1, 2, 3], action 2 (the likeliest)", np.array([1.0, 2.0, 3.0]), 2),
-            ("preferences [1, 2, 3], action 0 (the least likely)", np.array([1.0, 2.0, 3.0]), 0),
-            (
-                "large preferences [800, 0, -5, 799], action 3",
-                np.array([800.0, 0.0, -5.0, 799.0]),
-                3,
-            ),
-        ]
-        for label, preferences, action in cases:
-            expected = _autograd_grad(preferences, action)
-            result = call(candidate, preferences.copy(), action)
-            report.expect(
-                _close(result, expected, atol=1e-10),
-                f"{label} matches torch.autograd: {np.round(expected, 4).tolist()}",
-                hint=f"got {describe(result)}; the gradient is one_hot(action) - softmax(preferences)",
-            )
-        rng = np.random.default_rng(8)
-        preferences = rng.normal(size=4)
-        grads = [call(candidate, preferences.copy(), a) for a in range(4)]
+    cases = [
+        ("uniform preferences [0, 0, 0], action 1", np.zeros(3), 1),
+        ("preferences [1, 2, 3], action 2 (the likeliest)", np.array([1.0, 2.0, 3.0]), 2),
+        ("preferences [1, 2, 3], action 0 (the least likely)", np.array([1.0, 2.0, 3.0]), 0),
+        (
+            "large preferences [800, 0, -5, 799], action 3",
+            np.array([800.0, 0.0, -5.0, 799.0]),
+            3,
+        ),
+    ]
+    for label, preferences, action in cases:
+        expected = _autograd_grad(preferences, action)
+        result = call(candidate, preferences.copy(), action)
         report.expect(
-            all(
-                _close(g, _autograd_grad(preferences, a)) and abs(float(np.sum(g))) < 1e-10
-                for a, g in enumerate(grads)
-            ),
-            "random preferences, every action: correct, and each gradient sums to 0",
-            hint="the one-hot sums to 1 and pi sums to 1, so their difference must sum to 0",
+            close_to(result, expected, rtol=1e-6, atol=1e-10),
+            f"{label} matches torch.autograd: {np.round(expected, 4).tolist()}",
+            hint=f"got {describe(result)}; the gradient is one_hot(action) - softmax(preferences)",
         )
-
-    return run_checks("Exercise 8.2 - the gradient of log pi", checks)
+    rng = np.random.default_rng(8)
+    preferences = rng.normal(size=4)
+    grads = [call(candidate, preferences.copy(), a) for a in range(4)]
+    report.expect(
+        all(
+            close_to(g, _autograd_grad(preferences, a), rtol=1e-6, atol=1e-8)
+            and abs(float(np.sum(g))) < 1e-10
+            for a, g in enumerate(grads)
+        ),
+        "random preferences, every action: correct, and each gradient sums to 0",
+        hint="the one-hot sums to 1 and pi sums to 1, so their difference must sum to 0",
+    )

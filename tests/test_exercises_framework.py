@@ -1,0 +1,186 @@
+"""The checker framework (softmax_lab.exercises) itself: copies, None, digits, torch, memory."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy as np
+import torch
+
+from softmax_lab.exercises import (
+    Report,
+    array_problem,
+    call,
+    differ,
+    exercise,
+    peak_memory,
+    run_checks,
+    torch_use,
+)
+from softmax_lab.exercises.gradients import check_softmax_vjp
+from softmax_lab.exercises.stability import check_stable_logsumexp
+from tests.conftest import fails, forgets_return, none_reported, says, stub, unfinished
+
+
+@exercise("Exercise 0.1 - normalise")
+def check_normalise(report: Report, candidate) -> None:
+    """``candidate(x)`` returns ``x / x.sum()``."""
+    for x in (np.array([1.0, 3.0]), np.array([2.0, 2.0, 4.0])):
+        report.close(f"normalises {x.tolist()}", x / x.sum(), call(candidate, x), rtol=1e-12)
+
+
+def normalise_in_place(x):
+    x /= x.sum()
+    return x
+
+
+# --- inputs are copies; a change to the caller's input is its own failure -------------
+
+
+def test_an_answer_that_modifies_its_input_gets_a_failure_naming_it():
+    report = check_normalise(normalise_in_place)
+    assert not report.passed
+    assert report.failures == [
+        "leaves the caller's x unchanged (it modified its input x in place: compute a new "
+        "array (y = x - m, not x -= m or x[...] = ...))"
+    ]
+    assert [ok for ok, _ in report.lines] == [False, True, True]  # values still checked
+
+
+def test_the_callers_array_is_untouched_so_references_stay_right():
+    x = np.array([1.0, 3.0])
+    run = run_checks("t", lambda report: call(normalise_in_place, x))
+    assert x.tolist() == [1.0, 3.0]
+    assert says(run, "modified its input x in place")
+
+
+def test_lists_tensors_and_keyword_arguments_are_watched_too():
+    def appends(x, *, extra):
+        x.append(0.0)
+        extra[0] = 5.0
+        return 1.0
+
+    scores, tensor = [1.0, 2.0], torch.zeros(2)
+    report = run_checks("t", lambda report: call(appends, scores, extra=tensor))
+    assert scores == [1.0, 2.0] and tensor.tolist() == [0.0, 0.0]
+    assert says(report, "modified its input x in place")
+    assert says(report, "modified its input extra in place")
+
+
+def test_a_correct_answer_gets_no_mutation_line_and_objects_are_not_copied():
+    report = check_normalise(lambda x: x / np.sum(x))
+    assert report.passed and len(report.lines) == 2
+    rng = np.random.default_rng(0)
+    assert call(lambda generator: generator, rng) is rng
+
+
+def test_a_real_checker_names_the_in_place_shift():
+    def shifts_in_place(x):
+        m = x.max()
+        x -= m
+        return m + np.log(np.exp(x).sum())
+
+    report = check_stable_logsumexp(shifts_in_place)
+    assert fails(report, "leaves the caller's x unchanged")
+
+
+# --- None is reported per check; a stub is "not finished" -----------------------------
+
+
+def test_none_is_reported_on_its_own_line_and_other_results_stay_visible():
+    def sometimes_none(x):
+        if len(x) == 2:
+            return x / x.sum()
+
+    report = check_normalise(sometimes_none)
+    assert not report.unfinished
+    assert [ok for ok, _ in report.lines] == [True, False]
+    assert "returned None - missing `return`?" in report.failures[0]
+
+
+def test_stub_is_not_finished_and_no_return_is_not():
+    assert unfinished(check_normalise(stub))
+    assert none_reported(check_normalise(forgets_return))
+    assert not unfinished(check_normalise(forgets_return))
+
+
+# --- differences are shown with enough digits ------------------------------------------
+
+
+def shown_numbers(text):
+    return re.findall(r"expected \[?([-\d.e ,]+)\]?, got \[?([-\d.e ,]+)\]?", text)
+
+
+def test_differ_shows_enough_digits_to_see_the_difference():
+    ((expected, got),) = shown_numbers(differ(3.698712345, 3.698712346))
+    assert expected != got
+    ((expected, got),) = shown_numbers(differ([0.5, 3.698712345], [0.5, 3.698712346]))
+    assert expected != got
+    assert "off by 1e-09" in differ(3.698712345, 3.698712346)
+
+
+def test_close_reports_a_tiny_error_with_its_size():
+    report = check_normalise(lambda x: x / x.sum() + 1e-9)
+    assert not report.passed
+    for line in report.failures:
+        ((expected, got),) = shown_numbers(line)
+        assert expected != got, line
+        assert "off by 1e-09" in line
+
+
+def test_differ_reports_shapes_and_nan_by_name():
+    assert differ([1.0, 2.0], [[1.0, 2.0]]).startswith("expected shape (2,), got shape (1, 2)")
+    assert "NaN where a number was expected" in differ([1.0, 2.0], [1.0, np.nan])
+
+
+# --- torch where NumPy is asked, lists where an array is asked -------------------------
+
+
+def test_torch_use_sees_tensors_made_inside_the_block():
+    with torch_use() as seen:
+        torch.softmax(torch.tensor([1.0, 2.0]), 0).numpy()
+    assert seen.used and "NumPy only" in seen.problem
+    with torch_use() as seen:
+        np.exp(np.array([1.0, 2.0]))
+    assert not seen.used and seen.problem == ""
+
+
+def test_array_problem_names_lists_and_tensors():
+    assert array_problem([0.5, 0.5]) == "returned a list; return a NumPy array"
+    assert "torch.Tensor" in array_problem(torch.tensor([0.5, 0.5]))
+    assert "None" in array_problem(call(forgets_return, 1.0))
+    assert array_problem(np.array([0.5, 0.5])) == ""
+
+
+# --- memory checks see torch's allocator -----------------------------------------------
+
+
+def test_peak_memory_sees_a_large_torch_allocation():
+    _, small = peak_memory(lambda: torch.ones(1000, dtype=torch.float64).sum())
+    _, large = peak_memory(lambda: torch.ones(1000, 1000, dtype=torch.float64).sum())
+    assert small < 100_000
+    assert large >= 8_000_000
+
+
+def test_the_vjp_memory_check_rejects_a_jacobian_built_with_torch():
+    def torch_jacobian_vjp(x, v):
+        s = torch.softmax(torch.from_numpy(x), 0)
+        jacobian = torch.diag(s) - torch.outer(s, s)
+        return (torch.from_numpy(v) @ jacobian).numpy()
+
+    report = check_softmax_vjp(torch_jacobian_vjp)
+    assert [line.split(" (")[0] for line in report.failures] == [
+        "uses O(n) memory: under 1 MB at n = 3000"
+    ]
+
+
+# --- the decorator ---------------------------------------------------------------------
+
+
+def test_exercise_hides_the_report_parameter_and_keeps_the_docstring():
+    assert list(inspect.signature(check_normalise).parameters) == ["candidate"]
+    assert check_normalise.__doc__ == "``candidate(x)`` returns ``x / x.sum()``."
+    assert str(check_normalise(lambda x: x / x.sum())).startswith(
+        "Exercise 0.1 - normalise: all 2 checks passed"
+    )
