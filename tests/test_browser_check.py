@@ -63,6 +63,12 @@ def test_an_error_output_names_the_nbval_cell_and_the_exception() -> None:
     assert failure == "Cell 1 raised ZeroDivisionError: division by zero  [1 / 0]"
 
 
+def test_an_error_without_a_message_is_named_alone() -> None:
+    failed_assert = new_output("error", ename="AssertionError", evalue="", traceback=[])
+    model = executed(code("assert False", 1, failed_assert))
+    assert notebooks.problems(model) == ["Cell 0 raised AssertionError  [assert False]"]
+
+
 def test_a_cell_tagged_raises_exception_may_fail() -> None:
     model = executed(code("1 / 0", 1, ERROR, tags=["raises-exception"]), code("x = 1", 2))
     assert notebooks.problems(model) == []

@@ -112,10 +112,10 @@ def problems(notebook: Mapping[str, Any]) -> list[str]:
             continue
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                found.append(
-                    f"{label(number)} raised {output.get('ename', '?')}: "
-                    f"{output.get('evalue', '')}  [{_first_line(cell)}]"
-                )
+                error = output.get("ename", "?")
+                if output.get("evalue"):  # a bare `assert` has none
+                    error += f": {output['evalue']}"
+                found.append(f"{label(number)} raised {error}  [{_first_line(cell)}]")
     if not_executed:
         listed = ", ".join(str(n) for n in not_executed[:MAX_LISTED])
         more = len(not_executed) - MAX_LISTED
