@@ -44,6 +44,8 @@ import nbformat
 import requests
 import websocket  # websocket-client, a dependency of jupyter_server
 
+from tools.classroom_links import link
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "classroom" / "jupyterhub_config.py"
 PROXY = ROOT / "build" / "chp" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -69,6 +71,7 @@ class StudentRun:
 class SmokeResult:
     students: list[StudentRun]
     refused: list[str]
+    pulled: str
     ports: list[int]
     pids_seen: list[int]
     leftovers: list[str]
@@ -77,7 +80,8 @@ class SmokeResult:
 
     @property
     def ok(self) -> bool:
-        return not self.leftovers and all(not s.problems and s.cells for s in self.students)
+        runs_ok = all(not s.problems and s.cells for s in self.students)
+        return bool(self.students and self.pulled and runs_ok and not self.leftovers)
 
 
 def free_ports(n: int) -> list[int]:
@@ -175,6 +179,46 @@ class Hub:
     def api(self, method: str, path: str, token: str, **kwargs) -> requests.Response:
         headers = {"Authorization": f"token {token}"}
         return requests.request(method, self.url(path), headers=headers, timeout=60, **kwargs)
+
+
+def pull_chapter(hub: Hub, session: requests.Session, name: str, token: str, timeout: float) -> str:
+    """Follow an nbgitpuller chapter link (tools.classroom_links) as a logged-in student,
+    then run the pull it starts (from this repository's own clone) and find the chapter.
+    """
+    branch = subprocess.run(
+        ["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    branch = None if branch in ("", "HEAD") else branch
+    repo, target, chapter = f"file://{ROOT}", "softmax-lab-pulled", NOTEBOOK.name
+    page = session.get(link(hub.base, chapter, repo, branch, target), timeout=60)
+    if page.status_code != 200 or f"/user/{name}/git-pull" not in page.url:
+        raise SmokeError(f"{name}: the chapter link ended at {page.url} ({page.status_code})")
+    query = {"repo": repo, "targetpath": target, **({"branch": branch} if branch else {})}
+    phase, deadline = None, time.monotonic() + timeout
+    with requests.get(
+        hub.url(f"/user/{name}/git-pull/api"),
+        params=query,
+        headers={"Authorization": f"token {token}"},
+        stream=True,
+        timeout=timeout,
+    ) as events:
+        for line in events.iter_lines(decode_unicode=True):
+            if line and line.startswith("data: "):
+                event = json.loads(line[len("data: ") :])
+                phase = event.get("phase")
+                if phase == "error":
+                    raise SmokeError(f"{name}: nbgitpuller failed: {event.get('message')}")
+                if phase == "finished":
+                    break
+            if time.monotonic() > deadline:
+                break
+    if phase != "finished":
+        raise SmokeError(f"{name}: nbgitpuller did not finish in {timeout:.0f} s")
+    path = f"{target}/notebooks/{chapter}"
+    reply = hub.api("GET", f"/user/{name}/api/contents/{path}?content=0", token)
+    if reply.status_code != 200:
+        raise SmokeError(f"{name}: {path} is not there after the pull ({reply.status_code})")
+    return path
 
 
 def run_cells(hub: Hub, name: str, token: str, notebook: Path, cell_timeout: float) -> StudentRun:
@@ -356,6 +400,7 @@ def smoke(
     log_path = workdir / "jupyterhub.log"
     students: list[StudentRun] = []
     refused: list[str] = []
+    pulled = ""
     ports = {public, hub_port, api_port}
     seen: set[int] = set()
     leftovers: list[str] = []
@@ -392,9 +437,9 @@ def smoke(
             refused.append(f"{name} ({why})")
 
         # 2. log in, take a token, start a server
-        tokens = {}
+        tokens, sessions = {}, {}
         for name in users:
-            session = hub.login(name, password)
+            session = sessions[name] = hub.login(name, password)
             if session.login_status != 302:
                 raise SmokeError(f"{name}: login answered {session.login_status}, not a redirect")
             tokens[name] = hub.token(session, name)
@@ -420,6 +465,7 @@ def smoke(
             port = int(route["target"].rsplit(":", 1)[1].split("/")[0])
             ports.add(port)
         seen.update(marked_pids(marker))
+        pulled = pull_chapter(hub, sessions[users[0]], users[0], tokens[users[0]], start_timeout)
 
         # 3. the three run notebook 01 at the same time
         with concurrent.futures.ThreadPoolExecutor(len(users)) as pool:
@@ -472,6 +518,7 @@ def smoke(
     return SmokeResult(
         students,
         refused,
+        pulled,
         sorted(ports),
         sorted(seen),
         leftovers,
@@ -506,6 +553,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {student.name}: {student.cells} cells of notebook 01 in {student.seconds:.1f} s: {state}"
             )
         print(f"  refused: {', '.join(result.refused)}")
+        print(f"  {USERS[0]}'s chapter link pulled the repository: ~/{result.pulled}")
         print(
             f"  {len(result.pids_seen)} processes and ports {result.ports} checked after the stop"
         )
