@@ -154,10 +154,12 @@ def attention_weights(
     >>> attention_weights(query, key, [[False, False]])  # nothing to attend to
     array([[0., 0.]])
     """
-    query_array, _ = as_real_array(query, "query")
-    key_array, _ = as_real_array(key, "key")
+    query_array, query_dtype = as_real_array(query, "query")
+    key_array, key_dtype = as_real_array(key, "key")
     scores, allowed = _scores(query_array, key_array, attn_mask, is_causal, scale)
-    return softmax(scores, axis=-1, where=allowed)
+    # float16 is computed in float32 and rounded once, returned as float16 as torch does
+    dtype = np.result_type(query_dtype, key_dtype)
+    return softmax(scores, axis=-1, where=allowed).astype(dtype, copy=False)
 
 
 def scaled_dot_product_attention(
@@ -187,6 +189,8 @@ def scaled_dot_product_attention(
     Returns
     -------
     ndarray, shape (..., n_q, d_v)
+        In the inputs' dtype, as torch: float16 inputs are computed in float32 and the
+        result rounded once to float16.
 
     Examples
     --------
@@ -196,12 +200,13 @@ def scaled_dot_product_attention(
     >>> scaled_dot_product_attention(query, key, value).round(2)  # 0.6698 * 10 + 0.3302 * 20
     array([[13.3]])
     """
-    value_array, _ = as_real_array(value, "value")
-    query_array, _ = as_real_array(query, "query")
-    key_array, _ = as_real_array(key, "key")
+    value_array, value_dtype = as_real_array(value, "value")
+    query_array, query_dtype = as_real_array(query, "query")
+    key_array, key_dtype = as_real_array(key, "key")
     check_attention_shapes(query_array.shape, key_array.shape, value_array.shape)
     weights = attention_weights(query_array, key_array, attn_mask, is_causal=is_causal, scale=scale)
-    return weights @ value_array
+    dtype = np.result_type(query_dtype, key_dtype, value_dtype)  # float16 in, float16 out
+    return (weights @ value_array).astype(dtype, copy=False)
 
 
 def torch_attention_with_weights(

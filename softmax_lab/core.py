@@ -31,12 +31,21 @@ all ``-inf``, no ``where``     all NaN (nothing to         all NaN
                                normalise; as scipy/torch)
 ``where`` excludes entries     0 there                     ``-inf`` there
 ``where`` excludes all         all 0                       all ``-inf``
+``where`` includes only -inf   NaN there (as without       NaN there
+                               ``where``)
+0-d (a scalar)                 1.0, one score (as scipy    0.0
+                               and torch)
 [1000, 1000], [-1000, -1001]   exact, no overflow          exact
 empty array                    empty, same shape           empty, same shape
 =============================  ==========================  ===============================
 
 dtypes: float32 stays float32 and float64 stays float64; float16 is computed in float32
-and rounded once to float16; bool and integer input give float64.
+and rounded once to float16; bool and integer input give float64. ``dtype=`` casts the input
+first and returns that dtype, as torch's argument does.
+
+Axes: ``axis`` is an int (default -1, the last axis, as torch), a tuple of axes normalised
+together, or ``None`` for the whole array (scipy's default); a repeated axis raises
+``ValueError``, an axis out of range numpy's ``AxisError``.
 
 :func:`logsumexp` computes :math:`m + \operatorname{log1p}(\sum_{j \ne k} e^{x_j - m})` with
 :math:`m = x_k = \max_i x_i` (the same paper): the shift keeps every exponential at most 1,

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from softmax_lab import cross_entropy, cross_entropy_grad
 
@@ -123,3 +125,136 @@ def test_vocab_parallel_loss_returns_the_logits_dtype(dtype):
             reduction=reduction,
         ).numpy()
         np.testing.assert_allclose(loss, expected, rtol=4 * np.finfo(dtype).eps)
+
+
+# --- weight= and ignore_index=, as torch ---------------------------------------------------
+
+
+def torch_loss_and_grad(logits, target, **kwargs):
+    """torch's loss and autograd gradient (of the sum of the result) for numpy inputs."""
+    if kwargs.get("weight") is not None:
+        kwargs["weight"] = torch.from_numpy(np.asarray(kwargs["weight"], dtype=logits.dtype))
+    logits_t = torch.from_numpy(logits).requires_grad_()
+    loss = F.cross_entropy(logits_t, torch.from_numpy(np.asarray(target)), **kwargs)
+    loss.sum().backward()
+    return loss.detach().numpy(), logits_t.grad.numpy()
+
+
+@st.composite
+def index_problems(draw):
+    n, c = draw(st.integers(1, 6)), draw(st.integers(1, 5))
+    logits = draw(
+        st.lists(st.floats(-30, 30, allow_nan=False), min_size=n * c, max_size=n * c).map(
+            lambda v: np.array(v).reshape(n, c)
+        )
+    )
+    ignore_index = draw(st.sampled_from([-100, 0, c - 1, 7]))
+    labels = np.array(
+        draw(st.lists(st.sampled_from([*range(c), ignore_index]), min_size=n, max_size=n))
+    )
+    weight = draw(
+        st.one_of(
+            st.none(),
+            st.lists(st.floats(0, 5, allow_nan=False), min_size=c, max_size=c).map(np.array),
+        )
+    )
+    smoothing = draw(st.sampled_from([0.0, 0.1, 0.37]))
+    return logits, labels, dict(weight=weight, ignore_index=ignore_index, label_smoothing=smoothing)
+
+
+@settings(max_examples=300, deadline=None)
+@given(index_problems(), st.sampled_from(["mean", "sum", "none"]))
+def test_weight_ignore_index_and_smoothing_match_torch(problem, reduction):
+    logits, labels, kwargs = problem
+    expected, expected_grad = torch_loss_and_grad(logits, labels, reduction=reduction, **kwargs)
+    loss = cross_entropy(logits, labels, reduction=reduction, **kwargs)
+    np.testing.assert_allclose(loss, expected, rtol=1e-12, atol=1e-12)  # NaN where torch's is
+    grad = cross_entropy_grad(logits, labels, reduction=reduction, **kwargs)
+    if not np.isnan(expected).any():
+        np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_weight_with_probability_targets_matches_torch(reduction, smoothing):
+    weight = np.array([0.5, 2.0, 0.0, 1.5])
+    kwargs = dict(weight=weight, reduction=reduction, label_smoothing=smoothing)
+    expected, expected_grad = torch_loss_and_grad(LOGITS, PROBS, **kwargs)
+    np.testing.assert_allclose(cross_entropy(LOGITS, PROBS, **kwargs), expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        cross_entropy_grad(LOGITS, PROBS, **kwargs), expected_grad, rtol=1e-10, atol=1e-14
+    )
+
+
+def test_padding_positions_in_sequences_like_torch():
+    logits = rng.normal(size=(2, 5, 6))  # (batch, classes, positions)
+    labels = rng.integers(0, 5, size=(2, 6))
+    labels[:, 4:] = -100  # padding
+    weight = np.array([1.0, 2.0, 0.5, 1.0, 3.0])
+    for kwargs in ({}, {"weight": weight}, {"weight": weight, "label_smoothing": 0.1}):
+        expected, expected_grad = torch_loss_and_grad(logits, labels, **kwargs)
+        assert cross_entropy(logits, labels, axis=1, **kwargs) == pytest.approx(
+            float(expected), rel=1e-12
+        )
+        np.testing.assert_allclose(
+            cross_entropy_grad(logits, labels, axis=1, **kwargs), expected_grad, atol=1e-14
+        )
+        # the padding is exactly as if those positions were not there
+        kept = cross_entropy(logits[:, :, :4], labels[:, :4], axis=1, **kwargs)
+        assert cross_entropy(logits, labels, axis=1, **kwargs) == pytest.approx(kept, rel=1e-13)
+
+
+def test_mean_divides_by_the_summed_weights_by_hand():
+    logits = np.zeros((3, 2))  # every loss is log 2 before weighting
+    loss = cross_entropy(logits, [0, 1, 1], weight=[3.0, 1.0])
+    assert loss == pytest.approx((3 + 1 + 1) * np.log(2) / 5, rel=1e-15)
+    assert cross_entropy(logits, [0, 1, 1], weight=[3.0, 1.0], reduction="sum") == pytest.approx(
+        5 * np.log(2), rel=1e-15
+    )
+
+
+def test_everything_ignored_gives_nan_for_the_mean_as_torch():
+    labels = np.full(6, -100)
+    assert np.isnan(cross_entropy(LOGITS, labels))
+    assert np.isnan(torch_loss(LOGITS, labels).item())
+    assert cross_entropy(LOGITS, labels, reduction="sum") == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_weight_keeps_the_logits_dtype(dtype):
+    loss = cross_entropy(LOGITS.astype(dtype), LABELS, weight=[1, 2, 3, 4])  # integer weights
+    assert loss.dtype == dtype
+    assert cross_entropy_grad(LOGITS.astype(dtype), LABELS, weight=[1, 2, 3, 4]).dtype == dtype
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        (dict(weight=[1.0, 2.0, 3.0]), ValueError, "weight must hold one number per class"),
+        (dict(weight=np.ones((4, 1))), ValueError, "weight must hold one number per class"),
+        (dict(weight=[1.0, -1.0, 1.0, 1.0]), ValueError, "weight must be finite and >= 0"),
+        (dict(weight=[1.0, np.nan, 1.0, 1.0]), ValueError, "weight must be finite and >= 0"),
+        (dict(weight=[1.0, np.inf, 1.0, 1.0]), ValueError, "weight must be finite and >= 0"),
+        (dict(weight=["a", "b", "c", "d"]), TypeError, "weight"),
+        (dict(ignore_index=1.5), TypeError, "ignore_index must be an int"),
+        (dict(ignore_index=True), TypeError, "ignore_index must be an int"),
+    ],
+)
+def test_bad_weight_and_ignore_index_are_named(kwargs, error, words):
+    for f in (cross_entropy, cross_entropy_grad):
+        with pytest.raises(error, match=words):
+            f(LOGITS, LABELS, **kwargs)
+
+
+def test_ignore_index_with_probability_targets_is_refused():
+    for f in (cross_entropy, cross_entropy_grad):
+        with pytest.raises(ValueError, match="ignore_index=0 applies to class-index targets"):
+            f(LOGITS, PROBS, ignore_index=0)
+    # the default is fine: probability targets have nothing to ignore
+    assert np.isfinite(cross_entropy(LOGITS, PROBS))
+
+
+def test_a_label_out_of_range_is_still_an_error_with_ignore_index():
+    with pytest.raises(ValueError, match="ignore_index=-1"):
+        cross_entropy(LOGITS, [0, 1, 2, 3, -2, -1], ignore_index=-1)
+    assert np.isfinite(cross_entropy(LOGITS, [0, 1, 2, 3, -1, -1], ignore_index=-1))

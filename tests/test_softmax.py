@@ -391,3 +391,21 @@ def test_dtype_must_be_floating():
         softmax(np.array([1j]), dtype=np.float64)  # not silently dropping the imaginary part
     with pytest.raises(ValueError, match="out"):
         softmax(np.zeros(3), dtype=np.float32, out=np.empty(3))  # out must have the dtype
+
+
+# --- float16 attention (built on softmax) returns float16, as torch ------------------------
+
+
+def test_float16_attention_returns_float16_like_torch():
+    from softmax_lab import attention_weights, scaled_dot_product_attention
+
+    rng = np.random.default_rng(8)
+    q, k, v = (rng.normal(size=(2, 3, 4)).astype(np.float16) for _ in range(3))
+    out = scaled_dot_product_attention(q, k, v)
+    expected = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.from_numpy(t) for t in (q, k, v))
+    )
+    assert out.dtype == np.float16 and expected.dtype == torch.float16
+    np.testing.assert_allclose(out, expected.numpy(), rtol=4e-3, atol=4e-3)
+    assert attention_weights(q, k).dtype == np.float16
+    assert attention_weights(q.astype(np.float32), k).dtype == np.float32
