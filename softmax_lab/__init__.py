@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "make_mlp": "training",
     "predict_proba": "training",
     "train": "training",
+    "train_many": "training",
     # 06: calibration
     "expected_calibration_error": "calibration",
     "maximum_calibration_error": "calibration",
@@ -142,4 +143,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed
         tiled_attention,
         vocab_parallel_cross_entropy,
     )
-    from .training import History, evaluate, make_mlp, predict_proba, train
+    from .training import History, evaluate, make_mlp, predict_proba, train, train_many

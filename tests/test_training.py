@@ -13,7 +13,7 @@ from torch import nn
 
 from softmax_lab.data import holdout_split, load_iris_split
 from softmax_lab.device import pick_device
-from softmax_lab.training import History, evaluate, make_mlp, predict_proba, train
+from softmax_lab.training import History, evaluate, make_mlp, predict_proba, train, train_many
 
 # --- device -------------------------------------------------------------------------
 
@@ -144,6 +144,28 @@ def test_make_mlp_shape_and_seed_do_not_touch_global_rng():
         make_mlp(4, 0, 3)
 
 
+def test_make_mlp_starts_as_keras_dense_does():
+    model = make_mlp(4, 8, 3, seed=5)
+    for layer in (model[0], model[2]):
+        fan_out, fan_in = layer.weight.shape
+        bound = math.sqrt(6 / (fan_in + fan_out))  # Glorot & Bengio's uniform limit
+        assert torch.all(layer.bias == 0)
+        assert layer.weight.abs().max() <= bound
+        assert layer.weight.abs().max() > 0.8 * bound  # spread over the whole range
+        assert abs(float(layer.weight.detach().std()) - bound / math.sqrt(3)) < 0.35 * bound
+
+
+def test_make_mlp_torch_init_is_what_nn_linear_does_by_itself():
+    torch.manual_seed(7)
+    expected = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    model = make_mlp(4, 8, 3, seed=7, init="torch")
+    for a, b in zip(model.parameters(), expected.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert not torch.equal(model[0].weight, make_mlp(4, 8, 3, seed=7)[0].weight)
+    with pytest.raises(ValueError, match="init"):
+        make_mlp(init="glorot")
+
+
 def test_training_is_deterministic_on_cpu(iris):
     runs = []
     for _ in range(2):
@@ -166,7 +188,7 @@ def test_train_matches_a_hand_written_loop(iris):
     history = train(model, iris.x_train, iris.y_train, epochs=3, batch_size=8, lr=1e-3)
     x = torch.tensor(iris.x_train, dtype=torch.float32)
     y = torch.tensor(iris.y_train)
-    optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3)
+    optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3, eps=1e-7)  # Keras' epsilon
     shuffler = torch.Generator().manual_seed(0)
     losses = []
     for _ in range(3):
@@ -183,6 +205,46 @@ def test_train_matches_a_hand_written_loop(iris):
     np.testing.assert_allclose(history.train_loss, losses, rtol=1e-6)
     for a, b in zip(model.parameters(), reference.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "lr", "softmax_layer"),
+    [("adam", 1e-2, False), ("sgd", 0.1, False), ("adam", 1e-2, True)],
+)
+def test_train_many_gives_what_train_gives_for_each_seed(iris, optimizer, lr, softmax_layer):
+    def build(seed):
+        model = make_mlp(seed=seed, init="torch")
+        return nn.Sequential(*model, nn.Softmax(dim=1)) if softmax_layer else model
+
+    settings = dict(x_val=iris.x_val, y_val=iris.y_val, epochs=4, lr=lr, optimizer=optimizer)
+    alone = [build(s) for s in (3, 4, 5)]
+    expected = [
+        train(m, iris.x_train, iris.y_train, seed=s, **settings)
+        for m, s in zip(alone, (3, 4, 5), strict=True)
+    ]
+    together = [build(s) for s in (3, 4, 5)]
+    got = train_many(together, iris.x_train, iris.y_train, seeds=[3, 4, 5], **settings)
+    for history, reference in zip(got, expected, strict=True):
+        assert len(history) == 4
+        for key, values in history.as_dict().items():
+            np.testing.assert_allclose(values, reference.as_dict()[key], rtol=1e-5, atol=1e-6)
+    for a, b in zip(together, alone, strict=True):
+        for p, q in zip(a.parameters(), b.parameters(), strict=True):
+            torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+
+
+def test_train_many_rejects_bad_input(iris):
+    x, y = iris.x_train, iris.y_train
+    with pytest.raises(TypeError, match="models"):
+        train_many([], x, y)
+    with pytest.raises(ValueError, match="same parameter"):
+        train_many([make_mlp(4, 8, 3), make_mlp(4, 5, 3)], x, y)
+    with pytest.raises(ValueError, match="one seed per model"):
+        train_many([make_mlp(seed=0), make_mlp(seed=1)], x, y, seeds=[0])
+    with pytest.raises(ValueError, match="x_val"):
+        train_many([make_mlp(seed=0)], x, y, x_val=iris.x_val)
+    with pytest.raises(ValueError, match="lr"):
+        train_many([make_mlp(seed=0)], x, y, lr=0)
 
 
 def test_training_learns_iris(iris):
@@ -246,6 +308,7 @@ def test_predict_proba_restores_training_mode():
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"lr": -1e-3}, ValueError, "lr"),
         ({"lr": float("nan")}, ValueError, "lr"),
+        ({"eps": 0.0}, ValueError, "eps"),
         ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
         ({"x_val": np.zeros((2, 4))}, ValueError, "x_val"),
     ],
