@@ -179,8 +179,25 @@ def test_a_solution_with_a_helper_is_marked_whole() -> None:
 def test_an_exercise_of_another_shape_is_refused_by_name(change, message) -> None:
     cells = exercise("9.1", "double", OLD_STYLE)
     change(cells)
-    with pytest.raises(ExerciseShapeError, match=rf"demo.ipynb: Exercise 9\.1: .*{re.escape(message)}"):
+    with pytest.raises(
+        ExerciseShapeError, match=rf"demo.ipynb: Exercise 9\.1: .*{re.escape(message)}"
+    ):
         convert(notebook(*cells), label="demo.ipynb")
+
+
+def test_an_exercise_without_its_heading_is_numbered_from_its_place() -> None:
+    """Notebook 03 lost its "### Exercise 3.1" heading once; the exercise still counts."""
+    headless = exercise("3.1", "double", OLD_STYLE)[1:]
+    source, found = convert(
+        notebook(*headless, *exercise("3.2", "triple", NEW_STYLE)), label="03_demo.ipynb"
+    )
+    assert [(e.grade_id, e.name, e.heading) for e in found] == [
+        ("ex3_1", "double", False),
+        ("ex3_2", "triple", True),
+    ]
+    assert len(graded(source)) == 4
+    with pytest.raises(ExerciseShapeError, match="a second exercise with this number"):
+        convert(notebook(*headless, *exercise("3.1", "triple", NEW_STYLE)), label="03_demo.ipynb")
 
 
 def test_a_stray_solution_cell_is_refused() -> None:
@@ -231,7 +248,14 @@ def test_every_chapter_with_exercises_converts() -> None:
         cells = graded(assignment.notebook)
         answers = [c for c in cells if c.metadata.nbgrader["solution"]]
         tests = [c for c in cells if c.metadata.nbgrader["grade"]]
-        assert len(assignment.exercises) == headings == solutions == len(answers) == len(tests)
+        headless = sum(not e.heading for e in assignment.exercises)
+        assert (
+            len(assignment.exercises)
+            == headings + headless
+            == solutions
+            == len(answers)
+            == len(tests)
+        )
         assert len(assignment.notebook.cells) == len(original.cells) - 2 * solutions
         for exercise, answer, test in zip(assignment.exercises, answers, tests, strict=True):
             assert answer.source.count(BEGIN) == answer.source.count(END) == 1

@@ -82,6 +82,7 @@ class Exercise:
     name: str  # the function the learner writes
     grade_id: str
     points: int
+    heading: bool = True  # False: the notebook lacks its "### Exercise N.M — title" heading
 
 
 @dataclass
@@ -211,6 +212,30 @@ def tests_source(call: str) -> str:
     ).rstrip("\n")
 
 
+def _code_cells_from(cells: list, start: int) -> list[int]:
+    return [j for j in range(start, len(cells)) if cells[j].cell_type == "code"]
+
+
+def _headless_exercise(cells: list, i: int) -> bool:
+    """A learner's stub, then a check cell, then a worked solution, with no heading above."""
+    if cells[i].cell_type != "code" or "NotImplementedError" not in cells[i].source:
+        return False
+    following = _code_cells_from(cells, i + 1)[:2]
+    return (
+        len(following) == 2
+        and "check_" in cells[following[0]].source
+        and SOLUTION_TAG in _tags(cells[following[1]])
+    )
+
+
+def _next_number(label: str, exercises: list[Exercise]) -> tuple[int, int]:
+    """Chapter and number for an exercise without a heading: after the previous one."""
+    if exercises:
+        return exercises[-1].chapter, exercises[-1].number + 1
+    digits = re.match(r"\d+", label)
+    return (int(digits[0]) if digits else 0), 1
+
+
 def convert(
     nb: nbformat.NotebookNode, label: str = "notebook"
 ) -> tuple[nbformat.NotebookNode, list[Exercise]]:
@@ -223,7 +248,13 @@ def convert(
     while i < len(cells):
         cell = cells[i]
         heading = HEADING.search(cell.source) if cell.cell_type == "markdown" else None
-        if heading is None:
+        if heading is None and _headless_exercise(cells, i):
+            # An exercise whose heading went missing: numbered from its place, and reported.
+            chapter, number = _next_number(label, exercises)
+            title, has_heading, first = "", False, i
+            code_at = _code_cells_from(cells, i)[:3]
+            where = f"{label}: Exercise {chapter}.{number} (no heading)"
+        elif heading is None:
             if SOLUTION_TAG in _tags(cell):
                 raise ExerciseShapeError(
                     f"{label}: code cell {i} is tagged {SOLUTION_TAG!r} but follows no exercise"
@@ -231,16 +262,18 @@ def convert(
             out.append(cell)
             i += 1
             continue
-        chapter, number, title = int(heading[1]), int(heading[2]), heading[3]
-        where = f"{label}: Exercise {chapter}.{number}"
-        out.append(cell)
-        code_at = [j for j in range(i + 1, len(cells)) if cells[j].cell_type == "code"][:3]
+        else:
+            chapter, number, title = int(heading[1]), int(heading[2]), heading[3]
+            has_heading, first = True, i + 1
+            where = f"{label}: Exercise {chapter}.{number}"
+            out.append(cell)
+            code_at = _code_cells_from(cells, i + 1)[:3]
         if len(code_at) < 3:
             raise ExerciseShapeError(
                 f"{where}: needs an exercise cell, a check cell and a solution cell"
             )
         answer_at, check_at, solution_at = code_at
-        between = [cells[j] for j in range(i + 1, solution_at) if j not in code_at]
+        between = [cells[j] for j in range(first, solution_at) if j not in code_at]
         if any(HEADING.search(c.source) for c in between):
             raise ExerciseShapeError(
                 f"{where}: the next exercise starts before this one's solution"
@@ -254,8 +287,9 @@ def convert(
         call = _check_call(cells[check_at].source, name, where)
         code = solution_code(cells[solution_at].source, name, where)
         grade_id = f"ex{chapter}_{number}"
-        exercise = Exercise(chapter, number, title, name, grade_id, POINTS)
-        exercises.append(exercise)
+        if any(e.grade_id == grade_id for e in exercises):
+            raise ExerciseShapeError(f"{where}: a second exercise with this number")
+        exercises.append(Exercise(chapter, number, title, name, grade_id, POINTS, has_heading))
 
         answer = nbformat.v4.new_code_cell(answer_source(header, code))
         answer.metadata.update(copy.deepcopy(cells[answer_at].metadata))
@@ -267,7 +301,7 @@ def convert(
         )
         # Markdown between the heading and the solution: kept, except the "Stuck?" pointer
         # to the worked solution, which is not in the assignment.
-        for j in range(i + 1, solution_at):
+        for j in range(first, solution_at):
             if j == answer_at:
                 out.append(answer)
             elif j == check_at:
@@ -394,6 +428,14 @@ def main(argv: list[str] | None = None) -> int:
     for assignment in assignments:
         points = sum(exercise.points for exercise in assignment.exercises)
         print(f"{assignment.name}: {len(assignment.exercises)} exercises, {points} points")
+        for exercise in assignment.exercises:
+            if not exercise.heading:
+                print(
+                    f"  warning: {assignment.name}.ipynb: the exercise on {exercise.name} has no "
+                    f"'### Exercise N.M — title' heading; graded as {exercise.chapter}."
+                    f"{exercise.number}",
+                    file=sys.stderr,
+                )
     where = "source/ and release/" if not args.no_release else "source/"
     print(f"{len(assignments)} assignments in {args.course} ({where})")
     return 0
