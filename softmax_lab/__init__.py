@@ -77,6 +77,18 @@ _EXPORTS: dict[str, str] = {
     "split_vocab": "scale",
     "tiled_attention": "scale",
     "vocab_parallel_cross_entropy": "scale",
+    # 10: the same on torch.distributed ranks
+    "RankError": "distributed",
+    "VocabParallelCrossEntropy": "distributed",
+    "attention_worker": "distributed",
+    "cross_entropy_worker": "distributed",
+    "distributed_cross_entropy": "distributed",
+    "free_port": "distributed",
+    "launch": "distributed",
+    "parallel_attention": "distributed",
+    "parallel_cross_entropy": "distributed",
+    "sharded_attention": "distributed",
+    "vocab_range": "distributed",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -132,6 +144,19 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed
         policy_entropy,
         reinforce_update,
         sample_actions,
+    )
+    from .distributed import (
+        RankError,
+        VocabParallelCrossEntropy,
+        attention_worker,
+        cross_entropy_worker,
+        distributed_cross_entropy,
+        free_port,
+        launch,
+        parallel_attention,
+        parallel_cross_entropy,
+        sharded_attention,
+        vocab_range,
     )
     from .scale import (
         NormaliserState,
