@@ -43,10 +43,17 @@ class BanditResult:
         Mean reward at each step.
     optimal_action : ndarray, shape (steps,)
         Fraction of runs (0..1) that pulled the truly best arm at each step.
+    run_reward : ndarray, shape (runs,)
+        Each run's mean reward over the last ``tail`` steps: one number per problem,
+        for spreads and paired comparisons (runs are independent problems).
+    run_optimal : ndarray, shape (runs,)
+        Fraction of the last ``tail`` steps in which each run pulled its best arm.
     """
 
     average_reward: NDArray[np.float64]
     optimal_action: NDArray[np.float64]
+    run_reward: NDArray[np.float64]
+    run_optimal: NDArray[np.float64]
 
 
 def _positive(value: float, name: str) -> float:
@@ -68,6 +75,7 @@ def run_bandit(
     step_size: float = 0.1,
     baseline: bool = True,
     true_mean: float = 0.0,
+    tail: int | None = None,
 ) -> BanditResult:
     r"""Run one agent on ``runs`` independent bandit problems for ``steps`` steps.
 
@@ -92,6 +100,9 @@ def run_bandit(
     true_mean : float, optional
         :math:`\mu`, the mean of the true arm values (Sutton and Barto use 4 to show
         why the gradient bandit needs its baseline).
+    tail : int, optional
+        How many final steps ``run_reward`` and ``run_optimal`` average over; all
+        ``steps`` by default. At most ``steps``.
 
     Returns
     -------
@@ -104,6 +115,9 @@ def run_bandit(
     ((300,), (300,))
     >>> bool(result.optimal_action[-50:].mean() > result.optimal_action[:10].mean())
     True
+    >>> per_run = run_bandit("softmax", temperature=0.2, runs=200, steps=300, tail=100)
+    >>> per_run.run_reward.shape, per_run.run_optimal.shape
+    ((200,), (200,))
     """
     if method not in BANDIT_METHODS:
         raise ValueError(f"method must be one of {BANDIT_METHODS}; got {method!r}")
@@ -114,6 +128,9 @@ def run_bandit(
     step_size = _positive(step_size, "step_size")
     if not 0.0 <= float(epsilon) <= 1.0:
         raise ValueError(f"epsilon must be in [0, 1]; got {epsilon!r}")
+    tail = steps if tail is None else check_positive_int(tail, "tail")
+    if tail > steps:
+        raise ValueError(f"tail must be at most steps = {steps}; got {tail}")
 
     rng = np.random.default_rng(seed)
     q_true = rng.normal(true_mean, 1.0, size=(runs, arms))
@@ -125,6 +142,8 @@ def run_bandit(
     mean_reward = np.zeros(runs)  # the gradient bandit's baseline
     average_reward = np.empty(steps)
     optimal_action = np.empty(steps)
+    run_reward = np.zeros(runs)
+    run_optimal = np.zeros(runs)
 
     for t in range(steps):
         if method == "greedy":
@@ -155,4 +174,7 @@ def run_bandit(
 
         average_reward[t] = reward.mean()
         optimal_action[t] = np.mean(action == best_arm)
-    return BanditResult(average_reward, optimal_action)
+        if t >= steps - tail:
+            run_reward += reward
+            run_optimal += action == best_arm
+    return BanditResult(average_reward, optimal_action, run_reward / tail, run_optimal / tail)

@@ -64,3 +64,20 @@ def test_gradient_bandit_needs_its_baseline_when_rewards_are_offset():
     with_baseline = run_bandit("gradient", baseline=True, **kwargs)
     without = run_bandit("gradient", baseline=False, **kwargs)
     assert with_baseline.optimal_action[-100:].mean() > without.optimal_action[-100:].mean() + 0.2
+
+
+def test_per_run_results_average_the_tail_of_each_run():
+    result = run_bandit("epsilon-greedy", runs=50, steps=30, seed=3, tail=10)
+    assert result.run_reward.shape == result.run_optimal.shape == (50,)
+    # the mean over runs of each run's tail is the tail of the mean over runs
+    assert np.isclose(result.run_reward.mean(), result.average_reward[-10:].mean())
+    assert np.isclose(result.run_optimal.mean(), result.optimal_action[-10:].mean())
+    assert set(np.unique(result.run_optimal * 10)) <= set(range(11))  # counts out of 10 steps
+    everything = run_bandit("epsilon-greedy", runs=50, steps=30, seed=3)
+    assert np.isclose(everything.run_reward.mean(), everything.average_reward.mean())
+
+
+@pytest.mark.parametrize("tail", [0, 31, 2.5])
+def test_tail_must_be_a_count_up_to_steps(tail):
+    with pytest.raises((ValueError, TypeError), match="tail"):
+        run_bandit("greedy", runs=5, steps=30, tail=tail)
