@@ -77,6 +77,10 @@ _EXPORTS: dict[str, str] = {
     "split_vocab": "scale",
     "tiled_attention": "scale",
     "vocab_parallel_cross_entropy": "scale",
+    "FlashForward": "scale",
+    "flash_attention_forward": "scale",
+    "flash_attention_backward": "scale",
+    "chunked_linear_cross_entropy": "scale",
     # 10: the same on torch.distributed ranks
     "RankError": "distributed",
     "VocabParallelCrossEntropy": "distributed",
@@ -169,3 +173,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed
         vocab_parallel_cross_entropy,
     )
     from .training import History, evaluate, make_mlp, predict_proba, train, train_many
+        FlashForward,
+        chunked_linear_cross_entropy,
+        flash_attention_backward,
+        flash_attention_forward,
