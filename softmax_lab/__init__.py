@@ -93,6 +93,10 @@ _EXPORTS: dict[str, str] = {
     "parallel_cross_entropy": "distributed",
     "sharded_attention": "distributed",
     "vocab_range": "distributed",
+    # 11: gradients through a random choice
+    "exact_choice_gradient": "estimators",
+    "gumbel_softmax_gradients": "estimators",
+    "reinforce_gradients": "estimators",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -130,6 +134,11 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed
     from .core import log_softmax, logsumexp, naive_softmax, softmax
     from .data import IrisSplit, holdout_split, load_iris_split
     from .device import pick_device
+    from .estimators import (
+        exact_choice_gradient,
+        gumbel_softmax_gradients,
+        reinforce_gradients,
+    )
     from .gradients import (
         cross_entropy,
         cross_entropy_grad,
@@ -171,9 +180,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed
         split_vocab,
         tiled_attention,
         vocab_parallel_cross_entropy,
-    )
-    from .training import History, evaluate, make_mlp, predict_proba, train, train_many
         FlashForward,
         chunked_linear_cross_entropy,
         flash_attention_backward,
         flash_attention_forward,
+    )
+    from .training import History, evaluate, make_mlp, predict_proba, train, train_many
