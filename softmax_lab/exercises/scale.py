@@ -2,7 +2,9 @@
 
 * :func:`check_merge_states` - merge two partial softmax normalisers ``(max, sum)``;
 * :func:`check_shard_partials` - the part of vocabulary-parallel cross-entropy that one
-  rank computes on its own shard of the logits.
+  rank computes on its own shard of the logits;
+* :func:`check_shard_gradient` - that rank's columns of the loss's gradient, from the
+  all-reduced max and sum, with no further communication.
 
 Each takes the learner's function and returns a :class:`~softmax_lab.exercises.Report`.
 
@@ -14,9 +16,10 @@ True
 >>> def no_rescale(m_a, d_a, m_b, d_b):
 ...     return np.maximum(m_a, m_b), d_a + d_b
 >>> print(check_merge_states(no_rescale))  # doctest: +ELLIPSIS
-Exercise 10.1 - merge two (max, sum) states: 4 of 7 checks passed
+Exercise 10.1 - merge two (max, sum) states: 5 of 8 checks passed
   ok    returns a pair (max, sum)
   FAIL  merges [1, 2] with [3] into (3, 1.503) (got sum 2: ... rescale each sum by exp(m_old - m_new) first)
+  ok    merges two chunks with the same max (a tie)
   FAIL  merges states with maxima 1000 and 990 without overflow (expected (1000, 1.000045), got (1000, 2))
   ok    an empty chunk (-inf, 0) on either side changes nothing
   ok    two empty chunks give (-inf, 0), not NaN
@@ -34,9 +37,9 @@ import numpy as np
 
 from ..core import logsumexp
 from ..gradients import cross_entropy
-from . import Report, as_pair, call, describe, exercise
+from . import Report, array_problem, as_floats, as_pair, call, describe, differ, exercise
 
-__all__ = ["check_merge_states", "check_shard_partials"]
+__all__ = ["check_merge_states", "check_shard_gradient", "check_shard_partials"]
 
 
 def _show(result: Any, pair: tuple[np.ndarray, np.ndarray] | None) -> str:
@@ -81,6 +84,16 @@ def check_merge_states(report: Report, candidate: Callable[..., Any]) -> None:
     elif np.isclose(pair[1], _state([1.0, 2.0])[1] * math.e + 1.0):
         hint = "the rescaling goes the wrong way: multiply by exp(m_old - m_new), which is <= 1"
     report.expect(ok, "merges [1, 2] with [3] into (3, 1.503)", hint=hint)
+
+    result, pair = merged(_state([2.0, 1.0]), _state([2.0, 0.0]))  # a tie: both maxima 2
+    expected = _state([2.0, 1.0, 2.0, 0.0])
+    ok = pair is not None and np.allclose(pair, expected)
+    hint = f"expected (2, {expected[1]:.6f}), got {_show(result, pair)}"
+    if pair is not None and any(
+        np.isclose(pair[1], _state(c)[1]) for c in ([2.0, 1.0], [2.0, 0.0])
+    ):
+        hint += ": with equal maxima (a tie) both sums count in full, d_a + d_b; one was dropped"
+    report.expect(ok, "merges two chunks with the same max (a tie)", hint=hint)
 
     result, pair = merged(_state([1000.0, 0.0]), _state([990.0]))
     expected = _state([1000.0, 0.0, 990.0])
@@ -145,14 +158,79 @@ def check_merge_states(report: Report, candidate: Callable[..., Any]) -> None:
     )
 
 
-def _reference_partials(
-    shard: np.ndarray, start: int, target: np.ndarray, global_max: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    local_sum = np.exp(shard - global_max[:, None]).sum(axis=-1)
-    owns = (target >= start) & (target < start + shard.shape[-1])
-    index = np.clip(target - start, 0, shard.shape[-1] - 1)
-    picked = shard[np.arange(len(shard)), index]
-    return local_sum, np.where(owns, picked, 0.0)
+# --- Exercises 10.2 and 10.3: one rank of the vocabulary-parallel loss -----------------------
+
+_WIDTHS = (5, 4, 3)  # three uneven shards of a vocabulary of 12
+_STARTS = (0, 5, 9)
+
+
+def _logits(rows: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(rows, sum(_WIDTHS))) * 3
+
+
+def _shards(logits: np.ndarray) -> list[np.ndarray]:
+    return [logits[:, s : s + w] for s, w in zip(_STARTS, _WIDTHS, strict=True)]
+
+
+def _owned(shard: np.ndarray, start: int, target: np.ndarray, *, stop_inclusive: bool = False):
+    """(owns, column): which rows' targets fall in the shard, and their column there."""
+    stop = start + shard.shape[1]
+    owns = (target >= start) & ((target <= stop) if stop_inclusive else (target < stop))
+    return owns, np.clip(target - start, 0, shard.shape[1] - 1)
+
+
+def _name(index: int) -> str:
+    start, width = _STARTS[index], _WIDTHS[index]
+    return f"shard {index} (classes {start}..{start + width - 1})"
+
+
+def _first_wrong(results: list[Any], expected: list[np.ndarray]) -> int | None:
+    for index, (got, want) in enumerate(zip(results, expected, strict=True)):
+        values = as_floats(got)
+        if values is None or values.shape != want.shape or not np.allclose(values, want):
+            return index
+    return None
+
+
+def _matches(results: list[Any], candidates: list[np.ndarray]) -> bool:
+    values = [as_floats(r) for r in results]
+    return all(
+        v is not None and v.shape == c.shape and np.allclose(v, c)
+        for v, c in zip(values, candidates, strict=True)
+    )
+
+
+def _partial_mistake(
+    shards: list[np.ndarray], target: np.ndarray, results: list[Any], global_max: np.ndarray
+) -> str:
+    """Name the usual mistake behind wrong target logits, or ""."""
+    rows = np.arange(len(target))
+    variants = {
+        "the shard's column j is class start + j: index the shard with target - start": [
+            np.where(_owned(s, st, target)[0], s[rows, np.clip(target, 0, s.shape[1] - 1)], 0.0)
+            for s, st in zip(shards, _STARTS, strict=True)
+        ],
+        "a shard that does not own the target must contribute 0 (check start <= target < start + width)": [
+            s[rows, _owned(s, st, target)[1]] for s, st in zip(shards, _STARTS, strict=True)
+        ],
+        "a target on a shard boundary was claimed twice: shard r owns start <= target < start + width "
+        "(the end is excluded; class start + width is column 0 of the next shard)": [
+            np.where(
+                _owned(s, st, target, stop_inclusive=True)[0],
+                s[rows, _owned(s, st, target)[1]],
+                0.0,
+            )
+            for s, st in zip(shards, _STARTS, strict=True)
+        ],
+        "returned the target logit minus global_max; return the logit itself": [
+            np.where(_owned(s, st, target)[0], s[rows, _owned(s, st, target)[1]] - global_max, 0.0)
+            for s, st in zip(shards, _STARTS, strict=True)
+        ],
+    }
+    for hint, candidate in variants.items():
+        if _matches(results, candidate):
+            return hint
+    return ""
 
 
 @exercise("Exercise 10.2 - one rank's share of vocab-parallel cross-entropy")
@@ -162,91 +240,287 @@ def check_shard_partials(report: Report, candidate: Callable[..., Any]) -> None:
     ``shard`` is ``(batch, V_r)``, the logits of vocabulary entries ``start .. start+V_r-1``;
     ``target`` holds the ``batch`` class indices over the whole vocabulary and ``global_max``
     the ``batch`` row maxima after the all-reduce. The result is, per row, the sum of
-    ``exp(shard - global_max)`` and the target's logit if this shard owns it, else 0.
-    Checks shapes, each shard's sums and target logits, the combined loss against
-    :func:`softmax_lab.cross_entropy`, and large logits.
+    ``exp(shard - global_max)`` and the target's logit if this shard owns it, else 0, as two
+    NumPy arrays. Three uneven shards (5, 4 and 3 classes); targets on every shard boundary.
+    Checks types and shapes, each shard's sums (naming the shard and the mistake: the
+    shard's own max, no shift), each shard's target logits (no offset, no ownership test,
+    a boundary claimed twice), the combined loss against :func:`softmax_lab.cross_entropy`
+    and logits around 1000.
+
+    Examples
+    --------
+    >>> def own_max(shard, start, target, global_max):
+    ...     local_sum = np.exp(shard - shard.max(axis=1, keepdims=True)).sum(axis=1)
+    ...     column = np.clip(target - start, 0, shard.shape[1] - 1)
+    ...     owns = (target >= start) & (target < start + shard.shape[1])
+    ...     return local_sum, np.where(owns, shard[np.arange(len(shard)), column], 0.0)
+    >>> print(check_shard_partials(own_max).failures[0])  # doctest: +ELLIPSIS
+    local sums of exp(logit - global max) are right (shard 0 (classes 0..4): expected ...: subtract the global max, not the shard's own max: ...)
     """
-    rng = np.random.default_rng(11)
-    logits = rng.normal(size=(4, 12)) * 3
-    target = np.array([0, 6, 11, 4])
-    widths = [5, 4, 3]
-    starts = [0, 5, 9]
-    shards = [logits[:, s : s + w] for s, w in zip(starts, widths, strict=True)]
+    logits = _logits(6, 11)
+    target = np.array([0, 5, 9, 4, 11, 8])  # 4|5 and 8|9 are shard boundaries
+    shards = _shards(logits)
     global_max = logits.max(axis=-1)
+    expected_sums = [np.exp(s - global_max[:, None]).sum(axis=1) for s in shards]
+    rows = np.arange(len(target))
+    expected_logits = [
+        np.where(_owned(s, st, target)[0], s[rows, _owned(s, st, target)[1]], 0.0)
+        for s, st in zip(shards, _STARTS, strict=True)
+    ]
+    reference = cross_entropy(logits, target, reduction="none")
 
     results = [
-        call(candidate, shard, start, target, global_max)
-        for shard, start in zip(shards, starts, strict=True)
+        call(candidate, s, st, target, global_max) for s, st in zip(shards, _STARTS, strict=True)
     ]
-    pairs = [as_pair(result) for result in results]
-    shapes_ok = all(p is not None and p[0].shape == p[1].shape == (4,) for p in pairs)
-    bad = next((r for r, p in zip(results, pairs, strict=True) if p is None), results[0])
-    report.expect(
-        shapes_ok,
-        "returns (local_sum, target_logit), one value per row: shapes (4,) and (4,)",
-        hint=f"got {describe(bad) if any(p is None for p in pairs) else [p[0].shape for p in pairs]}",
-    )
-    if not shapes_ok:
+    pairs = [as_pair(r) for r in results]
+    problem = ""
+    for result, pair in zip(results, pairs, strict=True):
+        if pair is None:
+            problem = f"got {describe(result)}: return a pair (local_sum, target_logit)"
+        else:
+            problem = "; ".join(p for p in (array_problem(part) for part in result) if p)
+            if not problem and (pair[0].shape != (6,) or pair[1].shape != (6,)):
+                problem = (
+                    f"got shapes {pair[0].shape} and {pair[1].shape}: one value per row "
+                    "(sum over the shard's columns, axis=1)"
+                )
+        if problem:
+            break
+    if not report.expect(
+        not problem,
+        "returns (local_sum, target_logit) as two NumPy arrays of shape (6,), one value per row",
+        hint=problem,
+    ):
         return
-    expected = [
-        _reference_partials(shard, start, target, global_max)
-        for shard, start in zip(shards, starts, strict=True)
-    ]
-    sums_ok = all(np.allclose(p[0], e[0]) for p, e in zip(pairs, expected, strict=True))
-    hint = "expected sum(exp(shard - global_max)) over the shard's columns, for each row"
-    own_max = [np.exp(s - s.max(axis=-1, keepdims=True)).sum(-1) for s in shards]
-    if all(np.allclose(p[0], o) for p, o in zip(pairs, own_max, strict=True)):
-        hint = "subtract the global max, not the shard's own max: the sums must share one scale"
-    report.expect(sums_ok, "local sums of exp(logit - global max) are right", hint=hint)
 
-    logits_ok = all(np.allclose(p[1], e[1]) for p, e in zip(pairs, expected, strict=True))
-    hint = (
-        f"shard 2 (start 5) gave {np.round(pairs[1][1], 3)}, expected {np.round(expected[1][1], 3)}"
-    )
-    rows = np.arange(len(target))
-    no_offset, no_owner_test = [], []
-    for shard, start in zip(shards, starts, strict=True):
-        owns = (target >= start) & (target < start + shard.shape[-1])
-        last = shard.shape[-1] - 1
-        no_offset.append(np.where(owns, shard[rows, np.clip(target, 0, last)], 0.0))
-        no_owner_test.append(shard[rows, np.clip(target - start, 0, last)])
-    if all(np.allclose(p[1], w) for p, w in zip(pairs, no_offset, strict=True)):
-        hint = "the shard's column j is class start + j: index with target - start"
-    elif all(np.allclose(p[1], w) for p, w in zip(pairs, no_owner_test, strict=True)):
-        hint = "a shard that does not own the target must contribute 0"
+    sums = [p[0] for p in pairs]
+    wrong = _first_wrong(sums, expected_sums)
+    hint = ""
+    if wrong is not None:
+        hint = f"{_name(wrong)}: {differ(expected_sums[wrong], sums[wrong])}"
+        own_max = [np.exp(s - s.max(axis=1, keepdims=True)).sum(axis=1) for s in shards]
+        no_shift = [np.exp(s).sum(axis=1) for s in shards]
+        if _matches(sums, own_max):
+            hint += (
+                ": subtract the global max, not the shard's own max: the sums must share one scale"
+            )
+        elif _matches(sums, no_shift):
+            hint += ": subtract global_max before exponentiating (all ranks measure against it)"
+    report.expect(wrong is None, "local sums of exp(logit - global max) are right", hint=hint)
+
+    picked = [p[1] for p in pairs]
+    wrong = _first_wrong(picked, expected_logits)
+    hint = ""
+    if wrong is not None:
+        hint = f"{_name(wrong)}: {differ(expected_logits[wrong], picked[wrong])}"
+        mistake = _partial_mistake(shards, target, picked, global_max)
+        hint += f": {mistake}" if mistake else ""
     report.expect(
-        logits_ok,
-        "the target logit comes from the shard that owns it, 0 from the others",
+        wrong is None,
+        "the target logit comes from the shard that owns it (targets on shard boundaries too), 0 from the others",
         hint=hint,
     )
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        total = sum(p[0] for p in pairs)
-        target_logit = sum(p[1] for p in pairs)
-        losses = global_max + np.log(total) - target_logit
-    reference = cross_entropy(logits, target, reduction="none")
-    report.expect(
-        np.allclose(losses, reference),
+    with np.errstate(all="ignore"):
+        losses = global_max + np.log(sum(sums)) - sum(picked)
+    report.close(
         "all-reduced, the partials give the same loss as cross_entropy on all logits",
-        hint=f"expected {np.round(reference, 4)}, got {np.round(losses, 4)}",
+        reference,
+        losses,
+        rtol=1e-9,
     )
 
     big = logits + 1000.0
-    big_shards = [big[:, s : s + w] for s, w in zip(starts, widths, strict=True)]
     big_max = big.max(axis=-1)
     big_pairs = [
-        as_pair(call(candidate, shard, start, target, big_max))
-        for shard, start in zip(big_shards, starts, strict=True)
+        as_pair(call(candidate, s, st, target, big_max))
+        for s, st in zip(_shards(big), _STARTS, strict=True)
     ]
-    ok = all(p is not None and np.all(np.isfinite(p[0])) for p in big_pairs)
-    if ok:
-        with np.errstate(divide="ignore", invalid="ignore"):
+    finite = all(p is not None and np.all(np.isfinite(p[0])) for p in big_pairs)
+    if finite:
+        with np.errstate(all="ignore"):
             big_losses = (
                 big_max + np.log(sum(p[0] for p in big_pairs)) - sum(p[1] for p in big_pairs)
             )
-        ok = np.allclose(big_losses, reference)
-    report.expect(
-        ok,
-        "logits around 1000 do not overflow",
-        hint="subtract global_max before exponentiating",
+        report.close(
+            "logits around 1000 give the same loss (no overflow)",
+            reference,
+            big_losses,
+            rtol=1e-9,
+            atol=1e-9,
+        )
+    else:
+        report.expect(
+            False,
+            "logits around 1000 give the same loss (no overflow)",
+            hint="the local sums overflow: exponentiate shard - global_max, never a raw logit",
+        )
+
+
+def _reference_gradient(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(softmax - one-hot) / counted rows, padding rows zero: worked out on all logits."""
+    counted = target != -100
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    grad = e / e.sum(axis=1, keepdims=True)
+    grad[np.flatnonzero(counted), target[counted]] -= 1.0
+    return grad * counted[:, None] / counted.sum()
+
+
+@exercise("Exercise 10.3 - one rank's columns of the loss gradient")
+def check_shard_gradient(report: Report, candidate: Callable[..., Any]) -> None:
+    """Exercise 10.3: ``candidate(shard, start, target, global_max, global_sum)`` -> gradient.
+
+    The gradient of the mean cross-entropy (over the rows whose target is not -100) with
+    respect to this rank's ``(batch, V_r)`` logits: ``(softmax - one-hot) / n_counted`` on
+    the shard's columns, the softmax from the all-reduced ``global_max`` and ``global_sum``,
+    1 subtracted only where the shard owns the target, padding rows (target -100) zero. No
+    communication is needed. Checks the type and shape, padding rows, each shard against
+    the gradient on all logits (naming the shard and the mistake: the one-hot forgotten, no
+    offset, no ownership test, a local softmax, dividing by the batch or not at all), that
+    each row of the whole gradient sums to 0, and logits around 1000.
+
+    Examples
+    --------
+    >>> def no_one_hot(shard, start, target, global_max, global_sum):
+    ...     grad = np.exp(shard - global_max[:, None]) / global_sum[:, None]
+    ...     counted = target != -100
+    ...     return grad * counted[:, None] / counted.sum()
+    >>> check_shard_gradient(no_one_hot).passed
+    False
+    """
+    logits = _logits(6, 12)
+    target = np.array([0, 5, -100, 4, 11, 9])  # a padding row; boundaries 4|5, 8|9
+    shards = _shards(logits)
+    global_max = logits.max(axis=1)
+    global_sum = np.exp(logits - global_max[:, None]).sum(axis=1)
+    full = _reference_gradient(logits, target)
+    expected = _shards(full)
+
+    results = [
+        call(candidate, s, st, target, global_max, global_sum)
+        for s, st in zip(shards, _STARTS, strict=True)
+    ]
+    problem = next((array_problem(r) for r in results if array_problem(r)), "")
+    bad_shape = next(
+        (i for i, r in enumerate(results) if not problem and np.shape(r) != expected[i].shape), None
     )
+    if bad_shape is not None:
+        problem = (
+            f"{_name(bad_shape)} gave shape {np.shape(results[bad_shape])}, expected "
+            f"{expected[bad_shape].shape}: one gradient entry per logit of the shard"
+        )
+    if not report.expect(
+        not problem, "returns a NumPy array shaped like the shard, (6, V_r)", hint=problem
+    ):
+        return
+    grads = [np.asarray(r, dtype=float) for r in results]
+
+    padding = [g[2] for g in grads]
+    report.expect(
+        all(np.all(row == 0) for row in padding),
+        "rows whose target is -100 (padding) get a zero gradient",
+        hint=f"row 2 of {_name(next(i for i, row in enumerate(padding) if np.any(row != 0)))} is "
+        f"not zero: multiply by (target != -100)"
+        if not all(np.all(row == 0) for row in padding)
+        else "",
+    )
+
+    wrong = _first_wrong(grads, expected)
+    hint = ""
+    if wrong is not None:
+        hint = f"{_name(wrong)}: {differ(expected[wrong], grads[wrong])}"
+        mistake = _gradient_mistake(logits, target, shards, grads, global_max, global_sum)
+        hint += f": {mistake}" if mistake else ""
+    report.expect(
+        wrong is None,
+        "each shard's columns equal (softmax - one-hot) / 5 counted rows",
+        hint=hint,
+    )
+
+    whole = np.concatenate(grads, axis=1)
+    sums = whole.sum(axis=1)
+    report.expect(
+        bool(np.allclose(sums, 0.0, atol=1e-12)),
+        "side by side, each row of the gradient sums to 0 (softmax sums to 1, one-hot to 1)",
+        hint=f"row sums {np.round(sums, 4)}: exactly one shard subtracts 1 per counted row",
+    )
+
+    big = logits + 1000.0
+    big_max = big.max(axis=1)
+    big_sum = np.exp(big - big_max[:, None]).sum(axis=1)
+    big_results = [
+        call(candidate, s, st, target, big_max, big_sum)
+        for s, st in zip(_shards(big), _STARTS, strict=True)
+    ]
+    values = [as_floats(r) for r in big_results]
+    finite = all(v is not None and np.all(np.isfinite(v)) for v in values)
+    report.expect(
+        finite and _matches(big_results, expected),
+        "logits around 1000 give the same gradient (no overflow)",
+        hint="" if finite else "got inf or NaN: exponentiate shard - global_max, never a raw logit",
+    )
+
+
+def _gradient_mistake(
+    logits: np.ndarray,
+    target: np.ndarray,
+    shards: list[np.ndarray],
+    grads: list[np.ndarray],
+    global_max: np.ndarray,
+    global_sum: np.ndarray,
+) -> str:
+    counted = target != -100
+    n = counted.sum()
+    keep = counted[:, None]
+    rows = np.arange(len(target))
+
+    def variant(local_softmax=False, one_hot="owned", divide=n, zero_padding=True):
+        out = []
+        for s, st in zip(shards, _STARTS, strict=True):
+            if local_softmax:
+                e = np.exp(s - s.max(axis=1, keepdims=True))
+                g = e / e.sum(axis=1, keepdims=True)
+            else:
+                g = np.exp(s - global_max[:, None]) / global_sum[:, None]
+            owns, column = _owned(s, st, target)
+            if one_hot == "owned":
+                g[rows[owns & counted], column[owns & counted]] -= 1.0
+            elif one_hot == "no offset":
+                hit = owns & counted
+                g[rows[hit], np.clip(target[hit], 0, s.shape[1] - 1)] -= 1.0
+            elif one_hot == "every shard":
+                g[rows[counted], column[counted]] -= 1.0
+            out.append(g * (keep if zero_padding else 1.0) / divide)
+        return out
+
+    diagnoses = [
+        (
+            variant(one_hot="none"),
+            "subtract 1 at the target's column: the gradient is softmax - one-hot",
+        ),
+        (
+            variant(one_hot="no offset"),
+            "the shard's column j is class start + j: subtract 1 at column target - start",
+        ),
+        (
+            variant(one_hot="every shard"),
+            "only the shard that owns the target subtracts 1 (start <= target < start + width)",
+        ),
+        (
+            variant(local_softmax=True),
+            "use global_max and global_sum: a softmax over the shard alone is not the model's softmax",
+        ),
+        (
+            variant(divide=len(target)),
+            f"divide by the {n} counted rows, not the batch of {len(target)}: padding rows do not count",
+        ),
+        (variant(divide=1), f"the loss is the mean over the {n} counted rows: divide by {n}"),
+        (
+            variant(zero_padding=False),
+            "rows whose target is -100 count for nothing: multiply by (target != -100)",
+        ),
+    ]
+    for candidate, hint in diagnoses:
+        if _matches(grads, candidate):
+            return hint
+    return ""
