@@ -1,4 +1,5 @@
-"""The notebook 01 checkers accept correct answers, reject the usual wrong ones, and spot stubs."""
+"""The notebook 01 checkers accept correct answers in several styles, reject the typical
+mistakes of each task with feedback that names the mistake, and spot stubs."""
 
 from __future__ import annotations
 
@@ -6,50 +7,74 @@ import math
 
 import numpy as np
 import pytest
-import torch
+import scipy.optimize
+import scipy.special
 
-from softmax_lab import softmax
 from softmax_lab.exercises.formula import (
     check_sigmoid_via_softmax,
     check_softmax_by_hand,
     check_temperature_for_top,
 )
-from tests.conftest import forgets_return, none_reported, stub, unfinished
+from tests.conftest import forgets_return, none_reported, says, stub, unfinished
 
 # --- Exercise 1.1: softmax by hand ------------------------------------------------
+# Correct answers are written here from the formula, independently of softmax_lab.
 
 
-def by_hand(x):
-    e = [math.exp(v) for v in x]
-    return [v / sum(e) for v in e]
+def by_hand(scores):
+    exps = [math.exp(z) for z in scores]
+    total = sum(exps)
+    return [e / total for e in exps]
 
 
-@pytest.mark.parametrize(
-    "solution",
-    [by_hand, softmax, lambda x: torch.softmax(torch.tensor(x, dtype=torch.float64), 0).numpy()],
-    ids=["pure-python", "softmax_lab", "torch"],
-)
-def test_by_hand_accepts_correct_solutions(solution):
+def by_hand_numpy(scores):
+    e = np.exp(np.asarray(scores, dtype=float))
+    return e / e.sum()
+
+
+def by_hand_shifted(scores):
+    top = max(scores)
+    exps = [math.exp(z - top) for z in scores]
+    return [e / math.fsum(exps) for e in exps]
+
+
+@pytest.mark.parametrize("solution", [by_hand, by_hand_numpy, by_hand_shifted])
+def test_by_hand_accepts_correct_answers_in_different_styles(solution):
     report = check_softmax_by_hand(solution)
     assert report.passed, str(report)
 
 
-def test_by_hand_rejects_plain_normalisation_and_names_the_mistake():
-    report = check_softmax_by_hand(lambda x: np.asarray(x) / np.sum(x))
-    assert not report.passed
-    assert any("sum(exp(x))" in line for line in report.failures)
+def mutates_its_input(scores):
+    for i, z in enumerate(scores):
+        scores[i] = math.exp(z)
+    total = sum(scores)
+    return [e / total for e in scores]
 
 
-def test_by_hand_rejects_exponentials_without_normalising():
-    report = check_softmax_by_hand(lambda x: np.exp(x))
-    assert not report.passed
-    assert any("sum to 1" in line for line in report.failures)
+def drops_the_last_score(scores):
+    exps = [math.exp(scores[i]) for i in range(len(scores) - 1)]
+    return [e / sum(exps) for e in exps]
 
 
-def test_by_hand_rejects_a_function_that_drops_a_score():
-    report = check_softmax_by_hand(lambda x: softmax(x[:-1]))
-    assert not report.passed
-    assert "returns one number per score" in report.failures[0]
+BY_HAND_MISTAKES = [
+    ("plain normalisation", lambda x: np.asarray(x) / np.sum(x), "plain normalisation"),
+    ("exp over sum of scores", lambda x: np.exp(x) / np.sum(x), "sum of the scores"),
+    ("no normalisation", lambda x: np.exp(x), "not normalised"),
+    ("divides by the max", lambda x: np.exp(x) / np.exp(x).max(), "largest exponential"),
+    ("sign error exp(-z)", lambda x: by_hand([-z for z in x]), "exp(-z) instead of exp(z)"),
+    ("hard-coded example", lambda x: [0.659, 0.2424, 0.0986], "hard-code the worked example"),
+    ("off-by-one loop", drops_the_last_score, "left out of a loop"),
+    ("in-place mutation", mutates_its_input, "modified its input scores in place"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "answer", "named"), BY_HAND_MISTAKES, ids=[m[0] for m in BY_HAND_MISTAKES]
+)
+def test_by_hand_rejects_each_typical_mistake_by_name(mistake, answer, named):
+    report = check_softmax_by_hand(answer)
+    assert not report.passed, mistake
+    assert says(report, named), str(report)
 
 
 def test_by_hand_reports_a_stub_as_not_finished_and_a_none_per_check():
@@ -60,98 +85,187 @@ def test_by_hand_reports_a_stub_as_not_finished_and_a_none_per_check():
 def test_by_hand_turns_a_learner_exception_into_feedback():
     report = check_softmax_by_hand(lambda x: 1 / 0)
     assert not report.passed
-    assert "ZeroDivisionError" in str(report)
+    assert says(report, "ZeroDivisionError")
 
 
 # --- Exercise 1.2: the temperature for a target probability -----------------------
 
 
+def top_probability(scores, temperature):
+    z = np.asarray(scores, dtype=float) / temperature
+    p = np.exp(z - z.max())
+    return p.max() / p.sum()
+
+
 def bisect_temperature(scores, top):
     """Top probability falls as T grows: bisect on log T (independent of the library)."""
-    x = np.asarray(scores, dtype=float)
     low, high = math.log(1e-4), math.log(1e4)
     for _ in range(200):
         mid = (low + high) / 2
-        z = x / math.exp(mid)
-        p = np.exp(z - z.max())
-        if p.max() / p.sum() > top:
+        if top_probability(scores, math.exp(mid)) > top:
             low = mid
         else:
             high = mid
     return math.exp((low + high) / 2)
 
 
-def test_temperature_accepts_bisection():
-    report = check_temperature_for_top(bisect_temperature)
-    assert report.passed, str(report)
+def brentq_temperature(scores, top):
+    """A root finder on log T, returned as a length-1 array."""
+    log_t = scipy.optimize.brentq(
+        lambda s: top_probability(scores, math.exp(s)) - top, -10.0, 10.0, xtol=1e-12
+    )
+    return np.array([math.exp(log_t)])
 
 
-def test_temperature_accepts_the_closed_form_for_two_classes():
+def closed_form_or_bisect(scores, top):
     # Two classes with gap d: top = sigmoid(d / T), so T = d / log(top / (1 - top)).
-    def closed_form_or_bisect(scores, top):
-        if len(scores) == 2:
-            return abs(scores[0] - scores[1]) / math.log(top / (1 - top))
-        return bisect_temperature(scores, top)
+    if len(scores) == 2:
+        return np.float64(abs(scores[0] - scores[1]) / math.log(top / (1 - top)))
+    return bisect_temperature(scores, top)
 
-    report = check_temperature_for_top(closed_form_or_bisect)
+
+@pytest.mark.parametrize(
+    "solution",
+    [bisect_temperature, brentq_temperature, closed_form_or_bisect],
+    ids=["bisection", "brentq-length-1-array", "closed-form"],
+)
+def test_temperature_accepts_correct_answers_in_different_styles(solution):
+    report = check_temperature_for_top(solution)
     assert report.passed, str(report)
 
 
-def test_temperature_rejects_a_constant_and_says_which_way_to_go():
+def narrow_bracket(scores, top):
+    low, high = 0.1, 10.0
+    for _ in range(60):
+        mid = (low + high) / 2
+        if top_probability(scores, mid) > top:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2  # stuck at 0.1 or 10 when the answer lies outside
+
+
+def tunes_the_first_entry(scores, top):
+    low, high = math.log(1e-3), math.log(1e3)
+    for _ in range(60):
+        mid = (low + high) / 2
+        z = np.asarray(scores) / math.exp(mid)
+        first = np.exp(z - z.max())[0] / np.exp(z - z.max()).sum()
+        if first > top:
+            low = mid
+        else:
+            high = mid
+    return math.exp((low + high) / 2)
+
+
+def stops_early(scores, top):
+    low, high = math.log(1e-3), math.log(1e3)
+    while True:
+        mid = (low + high) / 2
+        reached = top_probability(scores, math.exp(mid))
+        if abs(reached - top) < 5e-3:
+            return math.exp(mid)
+        low, high = (mid, high) if reached > top else (low, mid)
+
+
+def forgets_to_exponentiate(scores, top):
+    return math.log(bisect_temperature(scores, top))
+
+
+TEMPERATURE_MISTAKES = [
+    ("inverse temperature", lambda s, t: 1 / bisect_temperature(s, t), "inverse temperature"),
+    ("returns log T", forgets_to_exponentiate, "returned log T"),
+    ("hard-coded answer", lambda s, t: 0.4320, "do not hard-code it"),
+    ("first entry, not the max", tunes_the_first_entry, "use max(p), not p[0]"),
+    ("loose stopping rule", stops_early, "not within 0.001"),
+    ("search range too narrow", narrow_bracket, "edge of your search range"),
+    ("negative temperature", lambda s, t: -bisect_temperature(s, t), "finite and > 0"),
+    ("not a number", lambda s, t: "hot", "expected one number"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "answer", "named"), TEMPERATURE_MISTAKES, ids=[m[0] for m in TEMPERATURE_MISTAKES]
+)
+def test_temperature_rejects_each_typical_mistake_by_name(mistake, answer, named):
+    report = check_temperature_for_top(answer)
+    assert not report.passed, mistake
+    assert says(report, named), str(report)
+
+
+def test_temperature_says_which_way_to_go():
     report = check_temperature_for_top(lambda scores, top: 1.0)
-    assert not report.passed
-    lines = report.failures
-    assert any("smaller temperature sharpens" in line for line in lines)
-    assert any("larger temperature flattens" in line for line in lines)
+    assert says(report, "a smaller T sharpens") and says(report, "a larger T flattens")
 
 
-def test_temperature_rejects_the_inverse_temperature():
-    report = check_temperature_for_top(lambda s, t: 1 / bisect_temperature(s, t))
-    assert not report.passed
-
-
-def test_temperature_rejects_non_positive_and_non_numbers():
-    assert not check_temperature_for_top(lambda s, t: -1.0).passed
-    assert not check_temperature_for_top(lambda s, t: "hot").passed
-
-
-def test_temperature_stub_is_not_finished():
-    assert check_temperature_for_top(stub).unfinished
+def test_temperature_stub_is_not_finished_and_none_is_reported():
+    assert unfinished(check_temperature_for_top(stub))
+    assert none_reported(check_temperature_for_top(forgets_return))
 
 
 # --- Exercise 1.3: sigmoid as a two-class softmax ---------------------------------
 
 
-def sigmoid_via_softmax(z):
+def two_class_softmax(z):
     z = np.asarray(z, dtype=float)
-    return softmax(np.stack([z, np.zeros_like(z)], axis=-1))[..., 0]
+    pairs = np.stack([z, np.zeros_like(z)], axis=-1)
+    e = np.exp(pairs - pairs.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True))[..., 0]
 
 
-def test_sigmoid_accepts_the_two_class_softmax_and_torch_sigmoid():
-    assert check_sigmoid_via_softmax(sigmoid_via_softmax).passed
-    assert check_sigmoid_via_softmax(lambda z: torch.sigmoid(torch.as_tensor(z)).numpy()).passed
+def via_exp_of_minus_abs(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))  # never overflows
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def test_sigmoid_rejects_the_flipped_class_with_a_hint():
-    report = check_sigmoid_via_softmax(lambda z: 1 - sigmoid_via_softmax(z))
-    assert not report.passed
-    assert any("sigmoid(-z)" in line for line in report.failures)
+@pytest.mark.parametrize("solution", [two_class_softmax, via_exp_of_minus_abs, scipy.special.expit])
+def test_sigmoid_accepts_correct_answers_in_different_styles(solution):
+    assert check_sigmoid_via_softmax(solution).passed
 
 
-def test_sigmoid_rejects_an_overflowing_formula():
-    report = check_sigmoid_via_softmax(lambda z: np.exp(z) / (np.exp(z) + 1))
-    assert not report.passed
-    assert report.failures == [
-        "gives 0 and 1 (no NaN) for z = -1000 and 1000 (got [ 0. nan]; exp(1000) overflows - "
-        "use softmax_lab.softmax, which shifts by the maximum)"
-    ]
+def softmax_across_all_values(z):
+    pairs = np.stack([z, np.zeros_like(z)])  # shape (2, n): softmax over the n values
+    e = np.exp(pairs - pairs.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True))[0]
 
 
-def test_sigmoid_rejects_a_function_returning_both_classes():
-    report = check_sigmoid_via_softmax(lambda z: softmax(np.stack([z, np.zeros_like(z)], axis=-1)))
-    assert not report.passed
-    assert "same shape as z" in report.failures[0]
+def one_number_at_a_time(z):
+    return 1 / (1 + math.exp(-z))
+
+
+SIGMOID_MISTAKES = [
+    ("the other class", lambda z: 1 - two_class_softmax(z), "sigmoid(-z)"),
+    ("overflowing formula", lambda z: np.exp(z) / (np.exp(z) + 1), "exp(1000) overflows"),
+    (
+        "both columns",
+        lambda z: np.stack([two_class_softmax(z), 1 - two_class_softmax(z)], -1),
+        "[..., 0]",
+    ),
+    ("wrong axis", softmax_across_all_values, "normalised on its own"),
+    ("second score 1", lambda z: two_class_softmax(np.asarray(z) - 1), "second score must be 0"),
+    ("scalar-only code", one_number_at_a_time, "one number at a time"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "answer", "named"), SIGMOID_MISTAKES, ids=[m[0] for m in SIGMOID_MISTAKES]
+)
+def test_sigmoid_rejects_each_typical_mistake_by_name(mistake, answer, named):
+    report = check_sigmoid_via_softmax(answer)
+    assert not report.passed, mistake
+    assert says(report, named), str(report)
+
+
+def test_sigmoid_rejects_in_place_changes_to_z():
+    def mutates(z):
+        z -= 0.0  # harmless in value, but it writes into the caller's array
+        z *= -1
+        return scipy.special.expit(-z)
+
+    assert says(check_sigmoid_via_softmax(mutates), "modified its input z in place")
 
 
 def test_sigmoid_stub_is_not_finished():
-    assert check_sigmoid_via_softmax(stub).unfinished
+    assert unfinished(check_sigmoid_via_softmax(stub))
+    assert none_reported(check_sigmoid_via_softmax(forgets_return))

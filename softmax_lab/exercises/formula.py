@@ -6,6 +6,8 @@
 * :func:`check_sigmoid_via_softmax` - the sigmoid, computed as a two-class softmax.
 
 Each takes the learner's function and returns a :class:`~softmax_lab.exercises.Report`.
+Where a wrong answer matches a known mistake (plain normalisation, ``exp(-z)``, an
+inverse temperature, the wrong class...), the feedback names that mistake.
 
 Examples
 --------
@@ -18,12 +20,13 @@ True
 >>> print(check_softmax_by_hand(lambda x: np.asarray(x) / np.sum(x)))  # doctest: +ELLIPSIS
 Exercise 1.1 - softmax by hand: 1 of 5 checks passed
   ok    returns one number per score
-  FAIL  gives about [0.659, 0.242, 0.099] for [2.0, 1.0, 0.1] (got [0.6452 0.3226 0.0323]...)
+  FAIL  gives about [0.659, 0.242, 0.099] for [2.0, 1.0, 0.1] (...: you divided the scores by their sum (plain normalisation); exponentiate first)
   ...
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -31,122 +34,232 @@ import numpy as np
 from scipy.special import expit
 
 from ..core import softmax
-from . import Report, as_floats, call, describe, exercise, show
+from . import Report, as_floats, as_number, call, describe, differ, exercise, show
 
 __all__ = ["check_softmax_by_hand", "check_temperature_for_top", "check_sigmoid_via_softmax"]
+
+_WORKED = softmax([2.0, 1.0, 0.1])
+
+
+def _same(got: np.ndarray | None, expected: np.ndarray, rtol: float = 1e-9) -> bool:
+    wanted = np.asarray(expected, dtype=float)
+    if got is None or got.shape != wanted.shape:
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(got, wanted, rtol=rtol, atol=1e-12))
+
+
+def _softmax_mistake(x: list[float], got: np.ndarray | None) -> str:
+    """Name the usual mistake whose output ``got`` is, for the scores ``x`` ("" if none)."""
+    if got is None:
+        return ""
+    z = np.asarray(x, dtype=float)
+    e = np.exp(z)
+    with np.errstate(all="ignore"):
+        mistakes = [
+            (
+                z / z.sum(),
+                "you divided the scores by their sum (plain normalisation); exponentiate first",
+            ),
+            (
+                e / z.sum(),
+                "you divided by the sum of the scores; divide by the sum of the exponentials",
+            ),
+            (e, "the exponentials are not normalised: divide each by their sum"),
+            (e / e.max(), "you divided by the largest exponential; divide by their sum"),
+            (
+                softmax(-z),
+                "the smallest score got the largest probability: exp(-z) instead of exp(z)?",
+            ),
+        ]
+    if len(z) != 3 and got.shape == (3,) and np.allclose(got, _WORKED, atol=1e-3):
+        return "the same answer as for [2.0, 1.0, 0.1]: did you hard-code the worked example?"
+    for values, name in mistakes:
+        if _same(got, values):
+            return name
+    if got.shape != z.shape:
+        return f"{len(z)} scores should give {len(z)} probabilities; is a score left out of a loop?"
+    return ""
 
 
 @exercise("Exercise 1.1 - softmax by hand")
 def check_softmax_by_hand(report: Report, candidate: Callable[[Any], Any]) -> None:
-    """Exercise 1.1: ``candidate(x)`` returns the softmax of the 1-D list of scores ``x``.
+    """Exercise 1.1: ``candidate(x)`` returns the softmax of the list of scores ``x``.
 
     Checks the worked example, the two defining properties (every output in (0, 1),
     sum 1), negative scores (where plain normalisation ``x / sum(x)`` breaks) and that
-    adding a constant to every score changes nothing.
+    adding a constant to every score changes nothing. A list or an array is accepted.
     """
     example = [2.0, 1.0, 0.1]
+    expected = softmax(example)
     result = call(candidate, example)
     got = as_floats(result)
     shaped = got is not None and got.shape == (3,)
     report.expect(
         shaped,
         "returns one number per score",
-        hint=f"for 3 scores got {describe(result) if got is None else f'shape {got.shape}'}",
+        hint=describe(result) if got is None else _softmax_mistake(example, got),
     )
     report.expect(
-        shaped and np.allclose(got, softmax(example), atol=5e-4),
+        shaped and _same(got, expected, rtol=1e-6),
         "gives about [0.659, 0.242, 0.099] for [2.0, 1.0, 0.1]",
-        hint=f"got {show(got, result)}",
+        hint=f"{differ(expected, result)}: {_softmax_mistake(example, got)}".rstrip(": "),
     )
     negative = [-1.0, 0.5, -3.0, 2.0]
+    expected = softmax(negative)
     result = call(candidate, negative)
     got = as_floats(result)
-    fine = got is not None and got.shape == (4,) and np.all(np.isfinite(got))
+    fine = got is not None and got.shape == (4,) and bool(np.all(np.isfinite(got)))
     report.expect(
         fine and bool(np.all((got > 0) & (got < 1))) and abs(got.sum() - 1) < 1e-9,
         "every output is strictly between 0 and 1 and they sum to 1, "
         "also for negative scores [-1.0, 0.5, -3.0, 2.0]",
         hint=f"got {show(got, result)}"
-        + ("; did you divide by sum(x) instead of sum(exp(x))?" if fine and got.min() < 0 else ""),
+        + (f": {_softmax_mistake(negative, got)}" if _softmax_mistake(negative, got) else ""),
     )
     report.expect(
-        fine and np.allclose(got, softmax(negative), rtol=1e-9, atol=0),
+        fine and _same(got, expected),
         "matches softmax_lab.softmax on [-1.0, 0.5, -3.0, 2.0]",
-        hint=f"got {show(got, result)}, expected {show(softmax(negative), None)}",
+        hint=f"{differ(expected, result)}: {_softmax_mistake(negative, got)}".rstrip(": "),
     )
-    shifted = as_floats(call(candidate, [x + 10.0 for x in negative]))
+    shifted = [x + 10.0 for x in negative]
+    result = call(candidate, shifted)
     report.expect(
-        fine and shifted is not None and np.allclose(shifted, got, rtol=1e-9, atol=0),
+        _same(as_floats(result), expected),
         "adding 10 to every score changes nothing",
-        hint="softmax(x + c) should equal softmax(x): exponentials turn + c into a common factor",
+        hint=f"{differ(expected, result)}: softmax(x + c) should equal softmax(x), "
+        "exponentials turn + c into a common factor that cancels",
     )
+
+
+def _top(scores: list[float], temperature: float) -> float:
+    return float(softmax(scores, temperature=temperature).max())
+
+
+def _temperature_mistake(scores: list[float], top: float, temperature: float) -> str:
+    """Name the usual mistake behind a wrong temperature ("" if none is recognised)."""
+    if temperature > 0 and abs(_top(scores, 1 / temperature) - top) < 1e-6:
+        return "you returned 1/T (an inverse temperature): softmax(scores / T) divides by T"
+    if abs(_top(scores, math.exp(temperature)) - top) < 1e-6:
+        return "you returned log T: exponentiate it (return exp of the midpoint)"
+    if temperature > 0 and abs(_top(scores, temperature) - top) < 1e-2:
+        return "close, but not within 0.001: iterate longer or tighten your stopping rule"
+    decade = math.log10(temperature) if temperature > 0 else 0.0
+    if round(decade) != 0 and abs(decade - round(decade)) < 1e-6:
+        return (
+            f"T = {temperature:.6g} is a power of ten: the edge of your search range? "
+            "Widen the bracket (bisect on log T) and check which way you move"
+        )
+    return ""
 
 
 @exercise("Exercise 1.2 - the temperature for a target probability")
 def check_temperature_for_top(report: Report, candidate: Callable[[Any, float], Any]) -> None:
     """Exercise 1.2: ``candidate(scores, top)`` returns a temperature T > 0 such that
     ``softmax(scores / T)`` gives its largest entry the probability ``top`` (within 0.001).
-    """
 
+    Any real number is accepted as the answer: a float, a NumPy scalar, a 0-d or a
+    length-1 array. The cases need temperatures from about 0.02 to about 20, and one
+    has its largest score in the middle.
+    """
     cases = [
-        ([2.0, 1.0, 0.1], 0.9),
-        ([2.0, 1.0, 0.1], 0.5),
-        ([3.0, 0.0], 0.75),
-        ([0.5, 0.4, 0.3, -1.0], 0.99),
+        ([2.0, 1.0, 0.1], 0.9, ""),
+        ([2.0, 1.0, 0.1], 0.5, ""),
+        ([3.0, 0.0], 0.75, ""),
+        ([0.5, 0.4, 0.3, -1.0], 0.99, ""),
+        ([0.1, 2.0, 1.0], 0.35, " (largest score not first)"),
     ]
-    for scores, top in cases:
+    answers = []
+    for scores, top, note in cases:
         result = call(candidate, scores, top)
-        try:
-            temperature = float(result)
-        except (TypeError, ValueError):
+        temperature = as_number(result)
+        message = f"scores {scores}{note}: the top class gets {top}"
+        if temperature is None:
+            report.expect(False, message, hint=f"expected one number, got {describe(result)}")
+            continue
+        answers.append(temperature)
+        if not (math.isfinite(temperature) and temperature > 0):
             report.expect(
-                False, f"returns a number for scores {scores}, top {top}", hint=describe(result)
+                False, message, hint=f"a temperature must be finite and > 0; got {temperature!r}"
             )
             continue
-        if not (np.isfinite(temperature) and temperature > 0):
-            report.expect(
-                False,
-                f"scores {scores}, top {top}: a finite temperature > 0",
-                hint=f"got {temperature!r}",
-            )
-            continue
-        reached = float(softmax(scores, temperature=temperature).max())
-        direction = (
-            "a smaller temperature sharpens" if reached < top else "a larger temperature flattens"
-        )
+        reached = _top(scores, temperature)
+        direction = "a smaller T sharpens" if reached < top else "a larger T flattens"
+        mistake = _temperature_mistake(scores, top, temperature)
+        if note:  # the one case whose largest score is not the first
+            mistake = "the largest score is not the first one here: use max(p), not p[0]"
         report.expect(
             abs(reached - top) < 1e-3,
-            f"scores {scores}: the top class gets {top}",
-            hint=f"at T = {temperature:.4g} it gets {reached:.4f}; {direction}",
+            message,
+            hint=f"at T = {temperature:.6g} it gets {reached:.6f}; {direction}"
+            + (f"; {mistake}" if mistake else ""),
         )
+    report.expect(
+        len(set(answers)) > 1 or len(answers) < 2,
+        "gives different temperatures for different targets",
+        hint=f"it returned {answers[0]!r} every time: compute T from scores and top, do not hard-code it"
+        if answers
+        else "",
+    )
+
+
+def _sigmoid_mistake(z: np.ndarray, got: np.ndarray) -> str:
+    pairs = np.stack([z, np.zeros_like(z)])
+    with np.errstate(all="ignore"):
+        mistakes = [
+            (
+                expit(-z),
+                "you returned sigmoid(-z): take the first entry of softmax([z, 0]), the class whose score is z",
+            ),
+            (
+                expit(z - 1),
+                "the second score must be 0 (the difference between the two scores is z)",
+            ),
+            (
+                softmax(pairs, axis=-1)[0],
+                "each pair [z, 0] must be normalised on its own: you took the softmax across all the z values",
+            ),
+        ]
+    for values, name in mistakes:
+        if _same(got, values):
+            return name
+    return ""
 
 
 @exercise("Exercise 1.3 - sigmoid as a two-class softmax")
 def check_sigmoid_via_softmax(report: Report, candidate: Callable[[Any], Any]) -> None:
     """Exercise 1.3: ``candidate(z)`` returns ``sigmoid(z)`` for an array ``z`` of score
-    differences, computed with a two-class softmax (``softmax([z, 0])[0]``).
+    differences (the notebook suggests ``softmax([z, 0])[0]``).
 
     Compared with ``scipy.special.expit`` on a grid, including large ``|z|``.
     """
     grid = np.linspace(-8.0, 8.0, 33)
     result = call(candidate, grid)
     got = as_floats(result)
+    shaped = got is not None and got.shape == grid.shape
+    hint = describe(result)
+    if isinstance(result, TypeError):
+        hint += ": your function handles one number at a time; z is an array, use NumPy operations"
+    elif got is not None and got.shape == (*grid.shape, 2):
+        hint = "you returned both probabilities of each pair: keep the first column, [..., 0]"
+    elif got is not None:
+        hint = f"for z of shape {grid.shape} got shape {got.shape}"
     report.expect(
-        got is not None and got.shape == grid.shape,
-        "returns one probability per score difference (same shape as z)",
-        hint=f"for z of shape {grid.shape} got {describe(result) if got is None else f'shape {got.shape}'}",
+        shaped, "returns one probability per score difference (same shape as z)", hint=hint
     )
-    if got is None or got.shape != grid.shape:
+    if not shaped:
         return
-    at_zero = float(got[16])
-    report.expect(abs(at_zero - 0.5) < 1e-12, "gives 0.5 at z = 0", hint=f"got {at_zero:.4f}")
-    flipped = np.allclose(got, expit(-grid), rtol=1e-9)
     report.expect(
-        np.allclose(got, expit(grid), rtol=1e-9, atol=1e-15),
+        abs(float(got[16]) - 0.5) < 1e-12,
+        "gives 0.5 at z = 0",
+        hint=f"{differ(0.5, got[16])}: {_sigmoid_mistake(grid, got)}".rstrip(": "),
+    )
+    report.expect(
+        _same(got, expit(grid)),
         "matches scipy.special.expit on a grid from -8 to 8",
-        hint="you returned sigmoid(-z): take the first entry of softmax([z, 0]), the class whose score is z"
-        if flipped
-        else f"got {show(got[::8], result)} at z = -8, -4, 0, 4, 8",
+        hint=f"{differ(expit(grid)[::8], got[::8])} at z = -8, -4, 0, 4, 8: {_sigmoid_mistake(grid, got)}".rstrip(
+            ": "
+        ),
     )
     far = np.array([-1000.0, 1000.0])
     result = call(candidate, far)
@@ -155,7 +268,7 @@ def check_sigmoid_via_softmax(report: Report, candidate: Callable[[Any], Any]) -
     report.expect(
         got is not None and got.shape == (2,) and np.allclose(got, [0.0, 1.0], atol=1e-12),
         "gives 0 and 1 (no NaN) for z = -1000 and 1000",
-        hint=f"got {show(got, result)}"
+        hint=f"{differ([0.0, 1.0], result)}"
         + (
             "; exp(1000) overflows - use softmax_lab.softmax, which shifts by the maximum"
             if overflowed
