@@ -550,7 +550,7 @@ def parallel_cross_entropy(
     vocab = array.shape[1]
     if world_size > vocab:
         raise ValueError(
-            f"world_size {world_size} is larger than the vocabulary ({vocab} entries): "
+            f"world_size {world_size} is larger than the vocabulary size {vocab}: "
             "every rank needs at least one column"
         )
     if widths is None:
