@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from softmax_lab import softmax
 from softmax_lab.attention import attention_weights
 from softmax_lab.exercises.attention import check_attention_entropy, check_masked_attention
-from tests.conftest import stub
+from tests.conftest import forgets_return, none_reported, says, stub
 
 # --- Exercise 7.1 ----------------------------------------------------------------------
 
@@ -57,25 +58,94 @@ def _only_weights(q, k, v, mask):
     return attention_weights(q, k, mask)
 
 
+def _swapped(q, k, v, mask):
+    output, weights = _library(q, k, v, mask)
+    return weights, output
+
+
+def _divides_by_d(q, k, v, mask):
+    weights = attention_weights(q, k, mask, scale=1 / q.shape[-1])
+    return weights @ v, weights
+
+
+def _d_from_number_of_keys(q, k, v, mask):
+    weights = softmax(q @ k.T / math.sqrt(len(k)), where=mask)
+    return weights @ v, weights
+
+
+def _inverted_mask(q, k, v, mask):  # nn.MultiheadAttention's convention
+    weights = attention_weights(q, k, ~mask)
+    return weights @ v, weights
+
+
+def _one_max_for_the_batch(q, k, v, mask):
+    scores = np.where(mask, q @ k.T / math.sqrt(q.shape[-1]), -np.inf)
+    e = np.exp(scores - scores.max())  # one max for every row
+    weights = np.nan_to_num(e / e.sum(axis=-1, keepdims=True))
+    return weights @ v, weights
+
+
+def _no_max_shift(q, k, v, mask):
+    e = np.where(mask, np.exp(q @ k.T / math.sqrt(q.shape[-1])), 0.0)
+    weights = np.nan_to_num(e / e.sum(axis=-1, keepdims=True))
+    return weights @ v, weights
+
+
+def _minus_1e9(q, k, v, mask):
+    scores = np.where(mask, q @ k.T / math.sqrt(q.shape[-1]), -1e9)
+    return (weights := softmax(scores)) @ v, weights
+
+
+def _scales_q_in_place(q, k, v, mask):
+    q /= math.sqrt(q.shape[-1])
+    weights = softmax(q @ k.T, where=mask)
+    return weights @ v, weights
+
+
+def _no_mask(q, k, v, mask):
+    weights = softmax(q @ k.T / math.sqrt(q.shape[-1]))
+    return weights @ v, weights
+
+
+def _loop_per_query(q, k, v, mask):  # another correct style: one query at a time
+    weights = np.zeros((len(q), len(k)))
+    for i, (query, allowed) in enumerate(zip(q, mask, strict=True)):
+        if allowed.any():
+            scores = k[allowed] @ query / np.sqrt(len(query))
+            e = np.exp(scores - scores.max())
+            weights[i, allowed] = e / e.sum()
+    return weights @ v, weights
+
+
 def test_masked_attention_accepts_references():
     assert check_masked_attention(_library).passed
     assert check_masked_attention(_by_torch).passed
+    assert check_masked_attention(_loop_per_query).passed
 
 
-@pytest.mark.parametrize(
-    ("wrong", "feedback"),
-    [
-        (_no_scaling, "forgot to divide the scores by sqrt(d)"),
-        (_mask_with_zero, "masked scores set to 0 still get weight: use -inf"),
-        (_wrong_axis, "softmax must run over the keys"),
-        (_nan_on_fully_masked, "got NaN"),
-        (_only_weights, "returns (output, weights)"),
-    ],
-)
+MASKED_ATTENTION_MISTAKES = [
+    (_no_scaling, "forgot to divide the scores by sqrt(d)"),
+    (_divides_by_d, "divide by sqrt(d), not by d"),
+    (_mask_with_zero, "masked scores set to 0 still get weight: use -inf"),
+    (_wrong_axis, "softmax must run over the keys"),
+    (_nan_on_fully_masked, "got NaN"),
+    (_only_weights, "returns (output, weights)"),
+    (_swapped, "(weights, output) the wrong way round"),
+    (_inverted_mask, "the mask is inverted"),
+    (_d_from_number_of_keys, "not the number of keys"),
+    (_one_max_for_the_batch, "one max for the whole batch"),
+    (_no_max_shift, "overflowed"),
+    (_minus_1e9, "a large negative number (-1e9) instead of -inf"),
+    (_scales_q_in_place, "modified its input q in place"),
+    (_no_mask, "masked keys get weight"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "feedback"), MASKED_ATTENTION_MISTAKES)
 def test_masked_attention_rejects_known_mistakes(wrong, feedback):
     report = check_masked_attention(wrong)
     assert not report.passed
-    assert feedback in str(report)
+    assert says(report, feedback), str(report)
 
 
 def test_masked_attention_reports_stub_as_unfinished():
@@ -106,28 +176,76 @@ def _entropy_wrong_axis(weights):
     return _entropy(np.swapaxes(np.asarray(weights, dtype=float), -1, 0))
 
 
+def _entropy_axis_1(weights):
+    w = np.asarray(weights, dtype=float)
+    return -np.sum(w * np.log(np.where(w > 0, w, 1.0)), axis=1)
+
+
 def _entropy_bits(weights):
     return _entropy(weights) / math.log(2)
+
+
+def _entropy_sign(weights):
+    return -_entropy(weights)
+
+
+def _entropy_mean(weights):
+    w = np.asarray(weights, dtype=float)
+    return -np.mean(w * np.log(np.where(w > 0, w, 1.0)), axis=-1)
+
+
+def _entropy_in_place(weights):
+    weights[weights == 0] = 1.0  # log(1) = 0, but the caller's weights change
+    return -np.sum(np.where(weights == 1.0, 0.0, weights * np.log(weights)), axis=-1)
+
+
+def _entropy_list(weights):
+    return _entropy(weights).tolist()
+
+
+def _entropy_everything(weights):
+    return _entropy(weights).sum()
+
+
+def _entropy_scipy(weights):
+    from scipy.stats import entropy
+
+    w = np.asarray(weights, dtype=float)
+    return np.where(
+        w.sum(axis=-1) > 0, entropy(np.where(w.sum(-1, keepdims=True) > 0, w, 1.0), axis=-1), 0.0
+    )
 
 
 def test_entropy_accepts_references():
     assert check_attention_entropy(_entropy).passed
     assert check_attention_entropy(_entropy_torch).passed
+    assert check_attention_entropy(_entropy_scipy).passed
 
 
-@pytest.mark.parametrize(
-    ("wrong", "feedback"),
-    [
-        (_entropy_nan, "0 * log(0) gives NaN"),
-        (_entropy_wrong_axis, "sum over the last axis"),
-        (_entropy_bits, "log(4) = 1.386"),
-    ],
-)
+ENTROPY_MISTAKES = [
+    (_entropy_nan, "0 * log(0) gives NaN"),
+    (_entropy_wrong_axis, "sum over the last axis"),
+    (_entropy_bits, "that is in bits (log2)"),
+    (_entropy_axis_1, "not over axis 1"),
+    (_entropy_sign, "the sign is flipped"),
+    (_entropy_mean, "that is the mean over the keys"),
+    (_entropy_in_place, "modified its input weights in place"),
+    (_entropy_list, "returned a list; return a NumPy array"),
+    (_entropy_everything, "sum over the last axis"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "feedback"), ENTROPY_MISTAKES)
 def test_entropy_rejects_known_mistakes(wrong, feedback):
     report = check_attention_entropy(wrong)
     assert not report.passed
-    assert feedback in str(report)
+    assert says(report, feedback), str(report)
 
 
 def test_entropy_reports_stub_as_unfinished():
     assert check_attention_entropy(stub).unfinished
+
+
+def test_none_is_reported_per_check():
+    assert none_reported(check_masked_attention(forgets_return))
+    assert none_reported(check_attention_entropy(forgets_return))

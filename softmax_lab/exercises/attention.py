@@ -18,13 +18,14 @@ True
 ...     weights = attention_weights(q, k, mask, scale=1.0)
 ...     return weights @ v, weights
 >>> print(check_masked_attention(no_scaling))  # doctest: +ELLIPSIS
-Exercise 7.1 - masked attention: 4 of 7 checks passed
+Exercise 7.1 - masked attention: 4 of 8 checks passed
   ok    returns (output, weights) with shapes (3, 2) and (3, 5)
   FAIL  matches the reference with every key allowed (it looks like you forgot to divide ...)
   FAIL  matches the reference with the last 2 keys masked as padding (it looks like ...)
   ok    padding keys get weight exactly 0
   FAIL  matches the reference with a causal mask (it looks like you forgot to divide ...)
   ok    each row of weights sums to 1
+  FAIL  queries whose scores differ by about 2000 (...) (it looks like you forgot to divide ...)
   ok    a query with every key masked gets zero weights and a zero output
 """
 
@@ -38,7 +39,7 @@ import numpy as np
 
 from ..attention import attention_weights, causal_mask, padding_mask
 from ..core import softmax
-from . import Report, as_floats, as_pair, call, describe, differ, exercise, show
+from . import Report, array_problem, as_floats, as_pair, call, describe, differ, exercise, show
 
 __all__ = ["check_masked_attention", "check_attention_entropy"]
 
@@ -54,11 +55,28 @@ def _diagnose(q: np.ndarray, k: np.ndarray, weights: np.ndarray, mask: np.ndarra
     scores = q @ k.T
     d = q.shape[-1]
     masked_with_zero = np.where(mask, scores / math.sqrt(d), 0.0)
+    scaled = scores / math.sqrt(d)
     mistakes = [
         (softmax(scores, where=mask), "it looks like you forgot to divide the scores by sqrt(d)"),
         (softmax(scores / d, where=mask), "divide by sqrt(d), not by d"),
-        (softmax(scores / math.sqrt(d), axis=0), "softmax must run over the keys (the last axis)"),
+        (
+            softmax(scores / math.sqrt(len(q)), where=mask),
+            "d is the length of each query (q.shape[-1]), not the number of queries",
+        ),
+        (
+            softmax(scores / math.sqrt(len(k)), where=mask),
+            "d is the length of each query (q.shape[-1]), not the number of keys",
+        ),
+        (softmax(scores * math.sqrt(d), where=mask), "divide the scores by sqrt(d), not multiply"),
+        (softmax(scaled, axis=0), "softmax must run over the keys (the last axis)"),
+        (softmax(scaled, axis=0, where=mask), "softmax must run over the keys (the last axis)"),
         (softmax(masked_with_zero), "masked scores set to 0 still get weight: use -inf"),
+        (
+            softmax(scaled, where=~mask),
+            "the mask is inverted: here True means 'may attend' (SDPA's convention; "
+            "nn.MultiheadAttention's is the opposite)",
+        ),
+        (softmax(scaled), "masked keys get weight: set their scores to -inf before the softmax"),
     ]
     for wrong, message in mistakes:
         if wrong.shape == weights.shape and np.allclose(wrong, weights, atol=1e-6):
@@ -87,6 +105,8 @@ def check_masked_attention(report: Report, candidate: Callable[..., Any]) -> Non
     result, pair = attempt(everything)
     shapes_ok = pair is not None and (pair[0].shape, pair[1].shape) == ((n_q, 2), (n_q, n_k))
     got = describe(result) if pair is None else f"shapes {pair[0].shape} and {pair[1].shape}"
+    if pair is not None and (pair[0].shape, pair[1].shape) == ((n_q, n_k), (n_q, 2)):
+        got += ": (weights, output) the wrong way round"
     report.expect(
         shapes_ok,
         f"returns (output, weights) with shapes ({n_q}, 2) and ({n_q}, {n_k})",
@@ -127,6 +147,7 @@ def check_masked_attention(report: Report, candidate: Callable[..., Any]) -> Non
             "each row of weights sums to 1",
             hint=f"row sums are {show(sums, digits=3)}",
         )
+    _check_row_scales(report, candidate, k, v)
     fully_masked = everything.copy()
     fully_masked[1] = False
     result, pair = attempt(fully_masked)
@@ -142,11 +163,73 @@ def check_masked_attention(report: Report, candidate: Callable[..., Any]) -> Non
         hint = f"got {describe(result)}"
     elif np.isnan(pair[1]).any() or np.isnan(pair[0]).any():
         hint = "got NaN: softmax over a row of -inf is 0/0; use softmax(..., where=mask)"
+    elif pair[1].shape == (n_q, n_k) and np.allclose(pair[1][1], 1 / n_k):
+        hint = (
+            "got uniform weights: a large negative number (-1e9) instead of -inf spreads a "
+            "fully masked row evenly; that query must get zeros"
+        )
     else:
         hint = f"got weights {show(pair[1][1], digits=3)}"
     report.expect(
         zeros, "a query with every key masked gets zero weights and a zero output", hint=hint
     )
+
+
+def _check_row_scales(
+    report: Report, candidate: Callable[..., Any], k: np.ndarray, v: np.ndarray
+) -> None:
+    """Queries whose scores differ by about 2000: each row needs its own max shift."""
+    big = k[0] * (2.0 * 2000.0 / (k[0] @ k[0]))  # its score for key 0 is 2000 (d = 4)
+    q = np.stack([big, k[1] * 0.5, k[2]])  # rows 1 and 2 score within a few units of 0
+    mask = np.ones((3, len(k)), dtype=bool)
+    weights = attention_weights(q, k, mask)
+    expected = weights @ v
+    result = call(candidate, q, k, v, mask)
+    pair = as_pair(result)
+    ok = (
+        pair is not None
+        and pair[1].shape == weights.shape
+        and np.allclose(pair[1], weights, atol=1e-6)
+        and np.allclose(pair[0], expected, atol=1e-6)
+    )
+    if pair is None or pair[1].shape != weights.shape:
+        hint = f"got {describe(result)}"
+    else:
+        broken = [
+            row
+            for row in range(3)
+            if not np.all(np.isfinite(pair[1][row])) or not np.isclose(pair[1][row].sum(), 1.0)
+        ]
+        if broken == [0]:
+            hint = "row 0 overflowed (exp of a score of 2000): subtract each row's max before exp"
+        elif broken and 0 not in broken:
+            hint = (
+                f"rows {broken} became 0/0: one max for the whole batch is far above them; "
+                "subtract each row's own max (max(axis=-1, keepdims=True))"
+            )
+        else:
+            hint = _diagnose(q, k, pair[1], mask) or f"row 1: {differ(weights[1], pair[1][1])}"
+    report.expect(
+        ok, "queries whose scores differ by about 2000 (each row shifted by its own max)", hint=hint
+    )
+
+
+def _entropy_mistake(weights: np.ndarray, got: np.ndarray) -> str:
+    """Name the usual mistake behind a wrong entropy, when it is one of the usual ones."""
+    terms = -weights * np.log(np.where(weights > 0, weights, 1.0))
+    entropy = terms.sum(axis=-1)
+    mistakes = [
+        (-entropy, "the sign is flipped: H = -sum(w log w) is >= 0"),
+        (entropy / math.log(2), "that is in bits (log2): use the natural log, for nats"),
+        (entropy / math.log(10), "that is log10: use the natural log, for nats"),
+        (terms.mean(axis=-1), "that is the mean over the keys: sum them"),
+    ]
+    if weights.ndim > 1:
+        mistakes.append((terms.sum(axis=-2), "sum over the last axis (the keys), not over axis 1"))
+    for wrong, message in mistakes:
+        if wrong.shape == got.shape and np.allclose(wrong, got) and not np.allclose(entropy, got):
+            return message
+    return ""
 
 
 @exercise("Exercise 7.2 - attention entropy")
@@ -159,10 +242,13 @@ def check_attention_entropy(report: Report, candidate: Callable[[Any], Any]) -> 
     """
     uniform = np.full(4, 0.25)
     result = as_floats(got := call(candidate, uniform))
+    hint = f"got {describe(got)}"
+    if result is not None and result.shape == ():
+        hint = _entropy_mistake(uniform, result) or differ(math.log(4), result)
     report.expect(
         result is not None and result.shape == () and np.isclose(result, math.log(4)),
         "a uniform row over 4 keys has entropy log(4) = 1.386",
-        hint=f"got {describe(got)}",
+        hint=hint,
     )
     one_hot = np.array([0.0, 1.0, 0.0])
     result = as_floats(got := call(candidate, one_hot))
@@ -182,6 +268,7 @@ def check_attention_entropy(report: Report, candidate: Callable[[Any], Any]) -> 
         result is not None
         and result.shape == (2, 3)
         and np.allclose(result, np.stack([expected, expected[::-1]]))
+        and not array_problem(got)
     )
     if result is None:
         hint = f"got {describe(got)}"
@@ -189,8 +276,13 @@ def check_attention_entropy(report: Report, candidate: Callable[[Any], Any]) -> 
         hint = f"for weights of shape (2, 3, 3) expected shape (2, 3), got {result.shape}: sum over the last axis"
     elif np.isnan(result).any():
         hint = nan_hint
+    elif array_problem(got):
+        hint = array_problem(got)
     else:
-        hint = f"for the first matrix: {differ(expected, result[0])}"
+        hint = (
+            _entropy_mistake(batch, result)
+            or f"for the first matrix: {differ(expected, result[0])}"
+        )
     report.expect(
         ok,
         "one entropy per row of a (2, 3, 3) batch, masked zeros and an all-zero row included",
