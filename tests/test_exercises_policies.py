@@ -1,94 +1,206 @@
-"""Notebook 08's checkers accept the reference, reject known-wrong answers, and spot stubs."""
+"""Notebook 08's checkers accept correct answers in several styles, reject the typical
+mistakes with feedback that names them, and spot stubs and missing returns."""
 
 import numpy as np
+import pytest
+import torch
 
 from softmax_lab import boltzmann_probabilities, grad_log_probability, softmax
 from softmax_lab.exercises.policies import check_boltzmann_probabilities, check_grad_log_probability
-from tests.conftest import forgets_return, none_reported, stub, unfinished
+from tests.conftest import forgets_return, none_reported, says, stub, unfinished
+
+# --- Exercise 8.1 ----------------------------------------------------------------------
 
 
-def test_boltzmann_checker_accepts_the_reference_and_a_hand_written_one():
-    assert check_boltzmann_probabilities(boltzmann_probabilities).passed
-
-    def by_hand(values, temperature):
-        z = values / temperature
-        e = np.exp(z - z.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)
-
-    assert check_boltzmann_probabilities(by_hand).passed
+def _by_hand(values, temperature):
+    z = np.asarray(values, dtype=float) / temperature
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
-def test_boltzmann_checker_rejects_known_wrong_answers():
-    def no_max_shift(values, temperature):
-        e = np.exp(values / temperature)
-        return e / e.sum(axis=-1, keepdims=True)
-
-    def ignores_temperature(values, temperature):
-        return softmax(values)
-
-    def multiplies_by_temperature(values, temperature):
-        return softmax(values * temperature)
-
-    def sums_over_everything(values, temperature):
-        z = values / temperature
-        e = np.exp(z - z.max())
-        return e / e.sum()
-
-    for wrong in (
-        no_max_shift,
-        ignores_temperature,
-        multiplies_by_temperature,
-        sums_over_everything,
-    ):
-        with np.errstate(over="ignore", invalid="ignore"):
-            report = check_boltzmann_probabilities(wrong)
-        assert not report.passed, wrong.__name__
-        assert "FAIL" in str(report)
+def _log_space(values, temperature):  # another style: normalise in log space, row by row
+    z = np.atleast_2d(np.asarray(values, dtype=float) / temperature)
+    out = np.empty_like(z)
+    for i, row in enumerate(z):
+        log_total = row.max() + np.log(np.sum(np.exp(row - row.max())))
+        out[i] = np.exp(row - log_total)
+    return out.reshape(np.shape(values))
 
 
-def test_boltzmann_checker_reports_a_stub_as_unfinished():
-    report = check_boltzmann_probabilities(stub)
-    assert report.unfinished and not report.passed
-    assert "not finished yet" in str(report)
+def _no_max_shift(values, temperature):
+    e = np.exp(values / temperature)
+    return e / e.sum(axis=-1, keepdims=True)
 
 
-def test_gradient_checker_accepts_the_reference():
-    assert check_grad_log_probability(grad_log_probability).passed
+def _ignores_temperature(values, temperature):
+    return softmax(values)
 
 
-def test_gradient_checker_rejects_known_wrong_answers():
-    def wrong_sign(preferences, action):
-        return -grad_log_probability(preferences, action)
-
-    def overflows(preferences, action):
-        e = np.exp(preferences)
-        return np.eye(len(preferences))[action] - e / e.sum()
-
-    def forgets_pi(preferences, action):
-        return np.eye(len(preferences))[action]
-
-    def returns_pi(preferences, action):
-        return softmax(preferences)
-
-    def raises(preferences, action):
-        raise IndexError("oops")
-
-    for wrong in (wrong_sign, overflows, forgets_pi, returns_pi, raises):
-        with np.errstate(over="ignore", invalid="ignore"):
-            report = check_grad_log_probability(wrong)
-        assert not report.passed, wrong.__name__
-        assert "FAIL" in str(report)
+def _multiplies_by_temperature(values, temperature):
+    return softmax(values * temperature)
 
 
-def test_overflow_is_caught_only_by_the_large_case():
-    def overflows(preferences, action):
-        e = np.exp(preferences)
-        return np.eye(len(preferences))[action] - e / e.sum()
+def _sums_over_everything(values, temperature):
+    z = values / temperature
+    e = np.exp(z - z.max())
+    return e / e.sum()
 
-    with np.errstate(over="ignore", invalid="ignore"):
-        report = check_grad_log_probability(overflows)
-    failed = report.failures
-    assert len(failed) == 1 and "large preferences" in failed[0]
+
+def _one_max_for_the_batch(values, temperature):
+    z = values / temperature
+    e = np.exp(z - z.max())  # one max, but each row normalised
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _shift_by_mean(values, temperature):
+    z = values / temperature
+    e = np.exp(z - z.mean(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _argmax_when_cold(values, temperature):  # "greedy below T = 0.1": ties broken
+    if temperature < 0.1:
+        return np.eye(np.shape(values)[-1])[np.argmax(values, axis=-1)]
+    return _by_hand(values, temperature)
+
+
+def _sign_flipped(values, temperature):
+    return _by_hand(-np.asarray(values), temperature)
+
+
+def _in_place(values, temperature):
+    values /= temperature
+    values -= values.max(axis=-1, keepdims=True)
+    e = np.exp(values)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _returns_list(values, temperature):
+    return _by_hand(values, temperature).tolist()
+
+
+def _with_torch(values, temperature):
+    return torch.softmax(torch.as_tensor(values) / temperature, dim=-1).numpy()
+
+
+def test_boltzmann_checker_accepts_correct_answers_in_different_styles():
+    for correct in (boltzmann_probabilities, _by_hand, _log_space):
+        assert check_boltzmann_probabilities(correct).passed, correct.__name__
+
+
+BOLTZMANN_MISTAKES = [
+    (_no_max_shift, "exp overflowed"),
+    (_ignores_temperature, "the temperature is ignored"),
+    (_multiplies_by_temperature, "multiplied by T: divide by it"),
+    (_sums_over_everything, "one softmax over the whole batch"),
+    (_one_max_for_the_batch, "one max for the whole batch"),
+    (_shift_by_mean, "a shift by the mean is not enough"),
+    (_argmax_when_cold, "tied values must share the probability"),
+    (_sign_flipped, "the sign is flipped"),
+    (_in_place, "modified its input values in place"),
+    (_returns_list, "returned a list; return a NumPy array"),
+    (_with_torch, "this exercise asks for NumPy only"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "feedback"), BOLTZMANN_MISTAKES)
+def test_boltzmann_checker_rejects_typical_mistakes_by_name(wrong, feedback):
+    report = check_boltzmann_probabilities(wrong)
+    assert not report.passed
+    assert says(report, feedback), str(report)
+
+
+def test_boltzmann_checker_reports_a_stub_and_a_missing_return():
+    assert unfinished(check_boltzmann_probabilities(stub))
+    assert none_reported(check_boltzmann_probabilities(forgets_return))
+
+
+# --- Exercise 8.2 ----------------------------------------------------------------------
+
+
+def _grad_by_hand(preferences, action):
+    preferences = np.asarray(preferences, dtype=float)
+    e = np.exp(preferences - preferences.max())
+    one_hot = np.zeros_like(e)
+    one_hot[action] = 1.0
+    return one_hot - e / e.sum()
+
+
+def _grad_from_log_softmax(preferences, action):  # another style: through log-softmax
+    h = np.asarray(preferences, dtype=float)
+    log_pi = h - (h.max() + np.log(np.exp(h - h.max()).sum()))
+    return (np.arange(len(h)) == action) - np.exp(log_pi)
+
+
+def _wrong_sign(preferences, action):
+    return -grad_log_probability(preferences, action)
+
+
+def _overflows(preferences, action):
+    e = np.exp(preferences)
+    return np.eye(len(preferences))[action] - e / e.sum()
+
+
+def _shift_by_mean_grad(preferences, action):
+    e = np.exp(preferences - preferences.mean())
+    return np.eye(len(preferences))[action] - e / e.sum()
+
+
+def _forgets_pi(preferences, action):
+    return np.eye(len(preferences))[action]
+
+
+def _returns_pi(preferences, action):
+    return softmax(preferences)
+
+
+def _gradient_of_pi(preferences, action):
+    pi = softmax(preferences)
+    return pi[action] * (np.eye(len(preferences))[action] - pi)
+
+
+def _best_action_one_hot(preferences, action):
+    return np.eye(len(preferences))[np.argmax(preferences)] - softmax(preferences)
+
+
+def _in_place_grad(preferences, action):
+    preferences -= preferences.max()
+    e = np.exp(preferences)
+    return np.eye(len(preferences))[action] - e / e.sum()
+
+
+def _grad_list(preferences, action):
+    return _grad_by_hand(preferences, action).tolist()
+
+
+def test_gradient_checker_accepts_correct_answers_in_different_styles():
+    for correct in (grad_log_probability, _grad_by_hand, _grad_from_log_softmax):
+        assert check_grad_log_probability(correct).passed, correct.__name__
+
+
+GRADIENT_MISTAKES = [
+    (_wrong_sign, "the sign is flipped"),
+    (_overflows, "exp overflowed"),
+    (_shift_by_mean_grad, "the mean is not enough"),
+    (_forgets_pi, "only the one-hot vector"),
+    (_returns_pi, "that is pi itself"),
+    (_gradient_of_pi, "that is the gradient of pi(a)"),
+    (_best_action_one_hot, "marks the action taken, not the best action"),
+    (_in_place_grad, "modified its input preferences in place"),
+    (_grad_list, "returned a list; return a NumPy array"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "feedback"), GRADIENT_MISTAKES)
+def test_gradient_checker_rejects_typical_mistakes_by_name(wrong, feedback):
+    report = check_grad_log_probability(wrong)
+    assert not report.passed
+    assert says(report, feedback), str(report)
+
+
+def test_overflow_is_caught_only_by_the_large_cases():
+    failed = check_grad_log_probability(_overflows).failures
+    assert len(failed) == 2 and "large preferences" in failed[0] and "[2000, 0]" in failed[1]
 
 
 def test_gradient_checker_reports_a_stub_as_unfinished_and_none_per_check():

@@ -24,9 +24,64 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import softmax as scipy_softmax
 
-from . import Report, call, close_to, describe, exercise
+from . import (
+    Report,
+    array_problem,
+    as_floats,
+    call,
+    close_to,
+    differ,
+    exercise,
+    torch_use,
+)
 
 __all__ = ["check_boltzmann_probabilities", "check_grad_log_probability"]
+
+
+def _boltzmann_mistake(values: np.ndarray, temperature: float, got: np.ndarray) -> str:
+    """Name the usual mistake behind wrong probabilities, when it is one of the usual ones."""
+    with np.errstate(all="ignore"):
+        if not np.all(np.isfinite(got)):
+            z = np.atleast_2d(values / temperature)
+            broken = ~np.all(np.isfinite(np.atleast_2d(got)), axis=-1)
+            top = z.max(axis=-1) == z.max()
+            if np.any(broken & top):
+                return (
+                    "got NaN or inf: exp overflowed; subtract the max after dividing by T "
+                    "(a shift by the mean is not enough)"
+                )
+            return (
+                "got NaN in a row far below the batch's largest value: one max for the whole "
+                "batch underflows it to 0/0; subtract each row's own max (keepdims=True)"
+            )
+        mistakes = [
+            (scipy_softmax(values), "the temperature is ignored: divide the values by T"),
+            (
+                scipy_softmax(values * temperature, axis=-1),
+                "the values were multiplied by T: divide by it",
+            ),
+            (
+                scipy_softmax(values / temperature, axis=None),
+                "one softmax over the whole batch: normalise each row (axis=-1, keepdims=True)",
+            ),
+            (
+                scipy_softmax(values / temperature, axis=0),
+                "softmax over the wrong axis: use the last axis (axis=-1)",
+            ),
+            (
+                scipy_softmax(-values / temperature, axis=-1),
+                "the sign is flipped: larger values must get larger probabilities",
+            ),
+        ]
+        best = values == values.max(axis=-1, keepdims=True)
+        one_hot = best / best.sum(axis=-1, keepdims=True)
+        first_only = np.eye(values.shape[-1])[values.argmax(axis=-1)]
+    for wrong, message in mistakes:
+        if wrong.shape == got.shape and np.allclose(wrong, got, atol=1e-8):
+            return message
+    if got.shape == values.shape and np.allclose(got, first_only) and not np.allclose(one_hot, got):
+        return "tied values must share the probability: argmax picks only one of them"
+    return ""
 
 
 @exercise("Exercise 8.1 - Boltzmann action probabilities")
@@ -37,30 +92,51 @@ def check_boltzmann_probabilities(
 
     Cases: a plain vector at T = 1 (against ``scipy.special.softmax``), a hot and a cold
     temperature, values large enough to overflow ``exp`` without the max shift, a tiny
-    temperature that overflows even small values, and a batch of rows.
+    temperature that overflows even small values (and a shift by the mean), ties at a
+    cold temperature, a batch of rows, and a batch whose rows lie 2000 apart (one max
+    for the whole batch underflows the lower row). NumPy only: torch is reported.
     """
     cases = [
         ("values [1, 2, 3] at temperature 1", np.array([1.0, 2.0, 3.0]), 1.0),
         ("a hot temperature (T = 100): nearly uniform", np.array([1.0, 2.0, 3.0]), 100.0),
         ("a cold temperature (T = 0.05): nearly greedy", np.array([1.0, 2.0, 3.0]), 0.05),
         ("large values [1000, 999, 0]", np.array([1000.0, 999.0, 0.0]), 1.0),
+        ("values [2000, 0] (a shift by the mean still overflows)", np.array([2000.0, 0.0]), 1.0),
         ("small values at T = 0.001 (values / T = 2000)", np.array([2.0, 1.0, 0.5]), 0.001),
+        (
+            "tied values [2, 2, 1] at T = 0.01 share the probability",
+            np.array([2.0, 2.0, 1.0]),
+            0.01,
+        ),
+        (
+            "a batch of two rows: each row is its own distribution (softmax over the last axis)",
+            np.array([[0.0, 1.0, 2.0], [5.0, 5.0, 5.0]]),
+            0.5,
+        ),
+        (
+            "a batch whose rows lie 2000 apart: each row shifted by its own max",
+            np.array([[2000.0, 1999.0, 0.0], [0.0, 1.0, 2.0]]),
+            1.0,
+        ),
     ]
+    used_torch = ""
     for label, values, temperature in cases:
-        expected = scipy_softmax(values / temperature)
-        result = call(candidate, values.copy(), temperature)
-        report.expect(
-            close_to(result, expected, rtol=1e-6, atol=1e-8),
-            f"{label} -> {np.round(expected, 4).tolist()}",
-            hint=f"got {describe(result)}; divide by the temperature, then subtract the max before exp",
-        )
-    batch = np.array([[0.0, 1.0, 2.0], [5.0, 5.0, 5.0]])
-    result = call(candidate, batch.copy(), 0.5)
-    report.expect(
-        close_to(result, scipy_softmax(batch / 0.5, axis=-1), rtol=1e-6, atol=1e-8),
-        "a batch of two rows: each row is its own distribution (softmax over the last axis)",
-        hint=f"got {describe(result)}; use axis=-1 and keepdims=True for the max and the sum",
-    )
+        expected = scipy_softmax(values / temperature, axis=-1)
+        with torch_use() as seen:
+            result = call(candidate, values, temperature)
+        used_torch = used_torch or seen.problem
+        got = as_floats(result)
+        ok = close_to(result, expected, rtol=1e-6, atol=1e-8) and not array_problem(result)
+        if got is None or got.shape != expected.shape:
+            hint = differ(expected, result)
+        else:
+            hint = (
+                array_problem(result)
+                or _boltzmann_mistake(values, temperature, got)
+                or differ(expected, result)
+            )
+        report.expect(ok, f"{label} -> {np.round(expected, 4).tolist()}", hint=hint)
+    report.expect(not used_torch, "uses NumPy only", hint=used_torch)
 
 
 def _autograd_grad(preferences: np.ndarray, action: int) -> np.ndarray:
@@ -71,6 +147,35 @@ def _autograd_grad(preferences: np.ndarray, action: int) -> np.ndarray:
     return h.grad.numpy()
 
 
+def _gradient_mistake(preferences: np.ndarray, action: int, got: np.ndarray) -> str:
+    """Name the usual mistake behind a wrong gradient, when it is one of the usual ones."""
+    if not np.all(np.isfinite(got)):
+        return (
+            "got NaN or inf: exp overflowed; subtract the max of the preferences before exp "
+            "(the mean is not enough for [2000, 0])"
+        )
+    pi = scipy_softmax(preferences)
+    one_hot = np.eye(len(preferences))[action]
+    mistakes = [
+        (pi - one_hot, "the sign is flipped: it is one_hot(action) - pi, not pi - one_hot"),
+        (one_hot, "that is only the one-hot vector: subtract pi = softmax(preferences)"),
+        (pi, "that is pi itself: the gradient is one_hot(action) - pi"),
+        (-pi, "add the one-hot vector of the action: one_hot(action) - pi"),
+        (
+            pi[action] * (one_hot - pi),
+            "that is the gradient of pi(a); log pi(a) divides it by pi(a): one_hot - pi",
+        ),
+        (
+            np.eye(len(preferences))[preferences.argmax()] - pi,
+            "the one-hot vector marks the action taken, not the best action",
+        ),
+    ]
+    for wrong, message in mistakes:
+        if np.allclose(wrong, got, atol=1e-10):
+            return message
+    return ""
+
+
 @exercise("Exercise 8.2 - the gradient of log pi")
 def check_grad_log_probability(
     report: Report, candidate: Callable[[np.ndarray, int], np.ndarray]
@@ -78,7 +183,8 @@ def check_grad_log_probability(
     """Check ``candidate(preferences, action) -> d log pi(action) / d preferences``.
 
     The reference is ``torch.autograd`` through ``torch.log_softmax``, on uniform,
-    skewed and large preferences and on every action of a 4-action policy.
+    skewed and large preferences (also ``[2000, 0]``, which a shift by the mean does not
+    survive) and on every action of a 4-action policy.
     """
     cases = [
         ("uniform preferences [0, 0, 0], action 1", np.zeros(3), 1),
@@ -89,22 +195,32 @@ def check_grad_log_probability(
             np.array([800.0, 0.0, -5.0, 799.0]),
             3,
         ),
+        ("preferences [2000, 0], action 1", np.array([2000.0, 0.0]), 1),
     ]
     for label, preferences, action in cases:
         expected = _autograd_grad(preferences, action)
-        result = call(candidate, preferences.copy(), action)
+        result = call(candidate, preferences, action)
+        got = as_floats(result)
+        if got is None or got.shape != expected.shape:
+            hint = differ(expected, result)
+        else:
+            hint = (
+                array_problem(result)
+                or _gradient_mistake(preferences, action, got)
+                or differ(expected, result)
+            )
         report.expect(
-            close_to(result, expected, rtol=1e-6, atol=1e-10),
+            close_to(result, expected, rtol=1e-6, atol=1e-10) and not array_problem(result),
             f"{label} matches torch.autograd: {np.round(expected, 4).tolist()}",
-            hint=f"got {describe(result)}; the gradient is one_hot(action) - softmax(preferences)",
+            hint=hint,
         )
     rng = np.random.default_rng(8)
     preferences = rng.normal(size=4)
-    grads = [call(candidate, preferences.copy(), a) for a in range(4)]
+    grads = [call(candidate, preferences, a) for a in range(4)]
     report.expect(
         all(
             close_to(g, _autograd_grad(preferences, a), rtol=1e-6, atol=1e-8)
-            and abs(float(np.sum(g))) < 1e-10
+            and abs(float(np.sum(as_floats(g)))) < 1e-10
             for a, g in enumerate(grads)
         ),
         "random preferences, every action: correct, and each gradient sums to 0",
