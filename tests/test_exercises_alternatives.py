@@ -9,7 +9,7 @@ import torch
 from softmax_lab import softmax
 from softmax_lab.alternatives import gumbel_max_sample, sparsemax
 from softmax_lab.exercises.alternatives import check_gumbel_max, check_sparsemax
-from tests.conftest import stub
+from tests.conftest import forgets_return, none_reported, says, stub
 
 # --- Exercise 9.1 ----------------------------------------------------------------------
 
@@ -49,25 +49,79 @@ def _first_row_only(x):
     return sparsemax(np.atleast_2d(x)[0])
 
 
+def _sparsemax_wrong_axis(x):
+    return np.swapaxes(sparsemax(np.swapaxes(np.asarray(x), 0, -1)), 0, -1)
+
+
+def _k_from_zero(x):
+    z = -np.sort(-x, axis=-1)
+    k = np.arange(z.shape[-1])  # 0, 1, ..., n - 1
+    cumulative = np.cumsum(z, axis=-1)
+    support = np.maximum((1 + k * z > cumulative).sum(axis=-1, keepdims=True), 1)
+    tau = (np.take_along_axis(cumulative, support - 1, axis=-1) - 1) / support
+    return np.maximum(x - tau, 0)
+
+
+def _cumsum_without_axis(x):
+    x = np.asarray(x, dtype=float)
+    z = -np.sort(-x, axis=-1)
+    cumulative = np.cumsum(z)  # flattens a batch
+    k = np.arange(1, x.shape[-1] + 1)
+    support = np.sum(1 + k * z > cumulative.reshape(z.shape), axis=-1, keepdims=True)
+    tau = (cumulative[support - 1] - 1) / support
+    return np.maximum(x - tau, 0)
+
+
+def _sparsemax_in_place(x):
+    p = sparsemax(x)
+    x -= x - p  # "reuse the input's memory"
+    return x
+
+
+def _sparsemax_list(x):
+    return sparsemax(x).tolist()
+
+
+def _sparsemax_loop(x):  # another correct style: one row at a time, a threshold per row
+    x = np.asarray(x, dtype=float)
+    rows = x.reshape(-1, x.shape[-1])
+    out = np.empty_like(rows)
+    for i, row in enumerate(rows):
+        ordered = sorted(row, reverse=True)
+        total, tau = 0.0, None
+        for k, value in enumerate(ordered, start=1):
+            total += value
+            if 1 + k * value > total:
+                tau = (total - 1) / k
+        out[i] = np.maximum(row - tau, 0)
+    return out.reshape(x.shape)
+
+
 def test_sparsemax_checker_accepts_references():
     assert check_sparsemax(sparsemax).passed
     assert check_sparsemax(_sparsemax_by_bisection).passed
+    assert check_sparsemax(_sparsemax_loop).passed
 
 
-@pytest.mark.parametrize(
-    ("wrong", "feedback"),
-    [
-        (softmax, "this is softmax"),
-        (_ascending_sort, "sorted in decreasing order"),  # its support is all n entries
-        (_mean_over_all, "averages the k largest scores"),
-        (_no_clipping, "clip at 0"),
-        (_first_row_only, "expected an array of shape (4, 6)"),
-    ],
-)
+SPARSEMAX_MISTAKES = [
+    (softmax, "this is softmax"),
+    (_ascending_sort, "sorted in decreasing order"),  # its support is all n entries
+    (_mean_over_all, "averages the k largest scores"),
+    (_no_clipping, "clip at 0"),
+    (_first_row_only, "it works for one vector but not for a batch"),
+    (_sparsemax_wrong_axis, "along the last axis (each row), not the first"),
+    (_k_from_zero, "k counts from 1"),
+    (_cumsum_without_axis, "np.cumsum without axis= flattens the batch"),
+    (_sparsemax_in_place, "modified its input x in place"),
+    (_sparsemax_list, "returned a list; return a NumPy array"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "feedback"), SPARSEMAX_MISTAKES)
 def test_sparsemax_checker_rejects_known_mistakes(wrong, feedback):
     report = check_sparsemax(wrong)
     assert not report.passed
-    assert feedback in str(report)
+    assert says(report, feedback), str(report)
 
 
 def test_sparsemax_checker_reports_stub_as_unfinished():
@@ -89,7 +143,7 @@ def _from_uniforms(logits, rng, n):
 
 
 def _inverse_cdf(logits, rng, n):
-    """Correct too, by another route: stable probabilities (torch) and inverse-CDF sampling."""
+    """Right distribution by another route (stable probabilities, inverse CDF): not the trick."""
     p = torch.softmax(torch.as_tensor(logits), 0).numpy()
     return np.minimum(np.searchsorted(np.cumsum(p), rng.random(n)), len(p) - 1)
 
@@ -120,28 +174,102 @@ def _floats(logits, rng, n):
     return _library(logits, rng, n).astype(float)
 
 
+def _own_generator(logits, rng, n):  # ignores the caller's rng: same samples for every seed
+    return _library(logits, np.random.default_rng(0), n)
+
+
+def _reseeds_global(logits, rng, n):
+    np.random.seed(0)  # noqa: NPY002 - the legacy global state, as learners use it
+    return np.argmax(logits + np.random.gumbel(size=(n, len(logits))), axis=-1)  # noqa: NPY002
+
+
+def _noise_sign_flipped(logits, rng, n):
+    u = rng.random(size=(n, len(logits)))
+    return np.argmax(logits + np.log(-np.log(u)), axis=-1)
+
+
+def _argmin(logits, rng, n):
+    return np.argmin(logits + rng.gumbel(size=(n, len(logits))), axis=-1)
+
+
+def _uniform_noise(logits, rng, n):
+    return np.argmax(logits + rng.random(size=(n, len(logits))), axis=-1)
+
+
+def _noise_on_probabilities(logits, rng, n):
+    return np.argmax(softmax(logits) + rng.gumbel(size=(n, len(logits))), axis=-1)
+
+
+def _one_noise_for_all(logits, rng, n):
+    return np.full(n, np.argmax(logits + rng.gumbel(size=len(logits))))
+
+
+def _one_hot_rows(logits, rng, n):
+    return np.eye(len(logits), dtype=int)[_library(logits, rng, n)]
+
+
+def _argmax_wrong_axis(logits, rng, n):
+    return np.argmax(logits + rng.gumbel(size=(n, len(logits))), axis=0)
+
+
+def _gumbel_list(logits, rng, n):
+    return _library(logits, rng, n).tolist()
+
+
+def _gumbel_in_place(logits, rng, n):
+    logits -= logits.max()
+    return _library(logits, rng, n)
+
+
+def _stable_choice(logits, rng, n):  # right distribution, but not the trick the task asks for
+    return rng.choice(len(logits), size=n, p=softmax(logits))
+
+
+def _torch_gumbel(logits, rng, n):  # another correct style: torch, with noise from rng
+    noise = torch.from_numpy(rng.gumbel(size=(n, len(logits))))
+    return (torch.as_tensor(logits) + noise).argmax(dim=1).numpy()
+
+
 def test_gumbel_max_checker_accepts_references():
-    for correct in (_library, _from_uniforms, _inverse_cdf):
+    for correct in (_library, _from_uniforms, _torch_gumbel):
         assert check_gumbel_max(correct).passed, correct.__name__
 
 
-@pytest.mark.parametrize(
-    ("wrong", "feedback"),
-    [
-        (_gaussian_noise, "chi-square"),
-        (_exponential_noise, "chi-square"),
-        (_no_noise, "chi-square"),
-        (_naive_probabilities, "raised ValueError"),
-        (_global_random_state, "draw all randomness from rng"),
-        (_floats, "integer class indices"),
-    ],
-)
+GUMBEL_MISTAKES = [
+    (_gaussian_noise, "chi-square"),
+    (_exponential_noise, "chi-square"),
+    (_no_noise, "each sample needs its own Gumbel noise"),
+    (_naive_probabilities, "the Gumbel-max trick needs no exp"),
+    (_global_random_state, "draw all randomness from rng"),
+    (_floats, "integer class indices"),
+    (_own_generator, "it ignores the rng argument"),
+    (_reseeds_global, "it ignores the rng argument"),
+    (_noise_sign_flipped, "the noise has the wrong sign"),
+    (_argmin, "not the argmin"),
+    (_uniform_noise, "not uniform"),
+    (_noise_on_probabilities, "not to the probabilities"),
+    (_one_noise_for_all, "each sample needs its own Gumbel noise"),
+    (_one_hot_rows, "not one-hot rows"),
+    (_argmax_wrong_axis, "argmax over the classes (axis=1)"),
+    (_gumbel_list, "returned a list; return a NumPy array"),
+    (_gumbel_in_place, "modified its input logits in place"),
+    (_inverse_cdf, "not argmax(logits + Gumbel noise)"),
+    (_stable_choice, "not argmax(logits + Gumbel noise)"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "feedback"), GUMBEL_MISTAKES)
 def test_gumbel_max_checker_rejects_known_mistakes(wrong, feedback):
     report = check_gumbel_max(wrong)
     assert not report.passed
-    assert feedback in str(report)
+    assert says(report, feedback), str(report)
 
 
 def test_gumbel_max_checker_reports_stub_as_unfinished():
     report = check_gumbel_max(stub)
     assert report.unfinished and not report.passed
+
+
+def test_none_is_reported_per_check():
+    assert none_reported(check_sparsemax(forgets_return))
+    assert none_reported(check_gumbel_max(forgets_return))

@@ -31,9 +31,19 @@ from scipy.stats import chi2
 
 from ..alternatives import sparsemax
 from ..core import softmax
-from . import Report, as_floats, call, describe, differ, exercise, show
+from . import Report, array_problem, as_floats, call, describe, differ, exercise, show
 
 __all__ = ["check_sparsemax", "check_gumbel_max"]
+
+
+def _sparsemax_variant(x: np.ndarray, *, k_from: int) -> np.ndarray:
+    """Section 2's recipe with k counted from ``k_from``, as a learner might get it wrong."""
+    ordered = np.sort(x, axis=-1)[..., ::-1]
+    cumulative = np.cumsum(ordered, axis=-1)
+    k = np.arange(k_from, k_from + x.shape[-1])
+    support = np.maximum(np.sum(1 + k * ordered > cumulative, axis=-1, keepdims=True), 1)
+    tau = (np.take_along_axis(cumulative, support - 1, axis=-1) - 1) / support
+    return np.maximum(x - tau, 0)
 
 
 def _sparsemax_mistake(x: np.ndarray, got: np.ndarray) -> str:
@@ -44,13 +54,18 @@ def _sparsemax_mistake(x: np.ndarray, got: np.ndarray) -> str:
     mistakes = [
         (softmax(x), "this is softmax: sparsemax subtracts a threshold and clips at 0"),
         (
+            np.swapaxes(sparsemax(np.swapaxes(x, 0, -1)), 0, -1),
+            "sparsemax must run along the last axis (each row), not the first",
+        ),
+        (_sparsemax_variant(x, k_from=0), "k counts from 1: k = 1, 2, ..., n"),
+        (
             np.maximum(x - tau_all, 0),
             "the threshold averages the k largest scores (sorted in decreasing order), not all n",
         ),
         (x - tau, "clip at 0: entries below the threshold must be 0, not negative"),
     ]
     for wrong, message in mistakes:
-        if np.allclose(wrong, got, atol=1e-6):
+        if np.allclose(wrong, got, atol=1e-6) and not np.allclose(sparsemax(x), got, atol=1e-6):
             return message
     return ""
 
@@ -71,20 +86,35 @@ def check_sparsemax(report: Report, candidate: Callable[[Any], Any]) -> None:
 
     def hint_for(x: np.ndarray, result: Any, got: np.ndarray | None) -> str:
         if got is None:
-            return f"expected an array of shape {x.shape}, got {describe(result)}"
-        return _sparsemax_mistake(x, got) or differ(sparsemax(x), got)
+            batch_hint = ""
+            if x.ndim > 1 and one_row_works:
+                batch_hint = (
+                    ": it works for one vector but not for a batch; sort, cumsum and sum "
+                    "along axis=-1 (np.cumsum without axis= flattens the batch)"
+                )
+            return f"expected an array of shape {x.shape}, got {describe(result)}{batch_hint}"
+        reference = sparsemax(x)
+        if x.ndim > 1 and np.allclose(got[0], reference[0]) and not np.allclose(got, reference):
+            return (
+                "row 0 is right, later rows are not: work along axis=-1 everywhere "
+                "(np.cumsum without axis= flattens the batch)"
+            )
+        return array_problem(result) or _sparsemax_mistake(x, got) or differ(reference, got)
 
     example = np.array([2.0, 1.0, 0.1])
     result, got = attempt(example)
+    one_row_works = got is not None and np.allclose(got, [1.0, 0.0, 0.0])
     report.expect(
-        got is not None and np.allclose(got, [1.0, 0.0, 0.0]),
+        one_row_works and not array_problem(result),
         "[2.0, 1.0, 0.1] gives [1, 0, 0]",
         hint=hint_for(example, result, got),
     )
     batch = np.random.default_rng(9).normal(size=(4, 6)) * np.array([[0.3], [1.0], [2.0], [5.0]])
     result, got = attempt(batch)
     report.expect(
-        got is not None and np.allclose(got, sparsemax(batch), atol=1e-9),
+        got is not None
+        and np.allclose(got, sparsemax(batch), atol=1e-9)
+        and not array_problem(result),
         "matches the reference on a random (4, 6) batch",
         hint=hint_for(batch, result, got),
     )
@@ -131,8 +161,20 @@ def check_sparsemax(report: Report, candidate: Callable[[Any], Any]) -> None:
 def _counts(result: Any, n_samples: int, n_classes: int) -> tuple[np.ndarray | None, str]:
     """Class counts of the samples, or None and what is wrong with them."""
     if isinstance(result, Exception):
-        return None, describe(result)
+        problem = describe(result)
+        if isinstance(result, ValueError) and "probabilities" in str(result).lower():
+            problem += ": exp of logits near 1000 overflows; the Gumbel-max trick needs no exp"
+        return None, problem
+    if isinstance(result, list | tuple):
+        return None, array_problem(result)
     samples = np.asarray(result)
+    if samples.shape == (n_samples, n_classes):
+        return None, (
+            f"got shape {samples.shape}: return class indices (argmax over axis=1), "
+            "not one-hot rows or noisy scores"
+        )
+    if samples.shape == (n_classes,):
+        return None, f"got shape {samples.shape}: take the argmax over the classes (axis=1)"
     if samples.shape != (n_samples,):
         return (
             None,
@@ -145,6 +187,37 @@ def _counts(result: Any, n_samples: int, n_classes: int) -> tuple[np.ndarray | N
     return np.bincount(samples, minlength=n_classes), ""
 
 
+def _chi_square(counts: np.ndarray, probabilities: np.ndarray) -> tuple[float, float, bool]:
+    """Pearson's statistic, its 0.1 % limit, and whether the counts fit the probabilities."""
+    n = counts.sum()
+    used = probabilities > 1e-9  # classes of probability ~0 must simply never appear
+    expected = n * probabilities[used]
+    statistic = float(np.sum((counts[used] - expected) ** 2 / expected))
+    limit = float(chi2.ppf(0.999, df=max(int(used.sum()) - 1, 1)))
+    return statistic, limit, statistic < limit and counts[~used].sum() == 0
+
+
+def _wrong_samplers(logits: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """Class frequencies of the usual wrong samplers (by simulation), with their names."""
+    rng = np.random.default_rng(12345)
+    gumbel = rng.gumbel(size=(200_000, len(logits)))
+    uniform = rng.random(size=(200_000, len(logits)))
+    samplers = [
+        (np.argmax(logits - gumbel, axis=1), "the noise has the wrong sign: g = -log(-log(u))"),
+        (np.argmin(logits + gumbel, axis=1), "take the argmax of logits + noise, not the argmin"),
+        (
+            np.argmax(logits + uniform, axis=1),
+            "the noise must be Gumbel, -log(-log(u)), not uniform",
+        ),
+        (
+            np.argmax(softmax(logits) + gumbel, axis=1),
+            "add the noise to the logits, not to the probabilities",
+        ),
+    ]
+    k = len(logits)
+    return [(np.bincount(draws, minlength=k) / len(draws), name) for draws, name in samplers]
+
+
 def _frequencies_match(
     report: Report, candidate: Callable[..., Any], logits: np.ndarray, seed: int, label: str
 ) -> None:
@@ -155,16 +228,53 @@ def _frequencies_match(
     if counts is None:
         report.expect(False, label, hint=problem)
         return
-    expected = n_samples * softmax(logits)
-    used = expected > 1e-9  # classes of probability ~0 must simply never appear
-    statistic = float(np.sum((counts[used] - expected[used]) ** 2 / expected[used]))
-    limit = float(chi2.ppf(0.999, df=int(used.sum()) - 1))
-    ok = statistic < limit and counts[~used].sum() == 0
+    probabilities = softmax(logits)
+    statistic, limit, ok = _chi_square(counts, probabilities)
+    hint = (
+        f"sample frequencies {show(counts / n_samples, digits=3)} vs softmax "
+        f"{show(probabilities, digits=3)} (chi-square {statistic:.1f}, limit {limit:.1f})"
+    )
+    named = not ok and next(
+        (
+            name
+            for frequencies, name in _wrong_samplers(logits)
+            if np.count_nonzero(frequencies) > 1 and _chi_square(counts, frequencies)[2]
+        ),
+        "",
+    )
+    if named:
+        hint = f"{named} ({hint})"
+    elif not ok and np.count_nonzero(counts) == 1:
+        hint = (
+            f"every sample is class {int(np.argmax(counts))}: each sample needs its own Gumbel "
+            f"noise, an array of shape (n, {len(logits)})"
+        )
+    report.expect(ok, label, hint=hint)
+
+
+def _check_gumbel_coupling(
+    report: Report, candidate: Callable[..., Any], logits: np.ndarray
+) -> None:
+    """The trick itself: with the same noise, raising one logit only turns samples into it.
+
+    argmax(z + g) can only switch to class k when z_k grows; a sampler that walks the
+    cumulative probabilities (``rng.choice(p=...)``, inverse CDF) moves samples between
+    other classes too.
+    """
+    raised = logits + np.eye(len(logits))[2] * 0.7
+    before = call(candidate, logits, np.random.default_rng(4), 2000)
+    after = call(candidate, raised, np.random.default_rng(4), 2000)
+    if isinstance(before, Exception) or isinstance(after, Exception):
+        report.expect(False, "uses the Gumbel-max trick", hint=describe(after))
+        return
+    before, after = np.asarray(before), np.asarray(after)
+    changed = before != after
+    ok = before.shape == after.shape and bool(np.all(after[changed] == 2))
     report.expect(
         ok,
-        label,
-        hint=f"sample frequencies {show(counts / n_samples, digits=3)} vs softmax {show(softmax(logits), digits=3)} "
-        f"(chi-square {statistic:.1f}, limit {limit:.1f})",
+        "uses the Gumbel-max trick (same noise, class 2's logit raised: samples only move to 2)",
+        hint="samples moved between other classes: that is sampling from the probabilities "
+        "(rng.choice or a cumulative sum), not argmax(logits + Gumbel noise)",
     )
 
 
@@ -174,14 +284,21 @@ def check_gumbel_max(report: Report, candidate: Callable[..., Any]) -> None:
 
     ``logits`` is a 1-D array, ``rng`` a ``numpy.random.Generator`` (all randomness must
     come from it) and the result ``n`` integer class indices. Checks the shape, that
-    equal seeds give equal samples, and that the sample frequencies match the softmax
-    probabilities (Pearson's chi-square test at the 0.1 % level, fixed seeds), also for
-    logits around 1000, where computing ``exp`` overflows.
+    equal seeds give equal samples, that other seeds give other samples and that the
+    generator passed in is the one used, and that the sample frequencies match the
+    softmax probabilities (Pearson's chi-square test at the 0.1 % level, fixed seeds),
+    also for logits around 1000, where computing ``exp`` overflows. The usual wrong
+    samplers (noise sign, argmin, uniform noise, noise on the probabilities, one noise
+    draw for all samples) are named.
     """
-    logits = np.array([1.5, 0.5, 0.0, -1.0])
+    logits = np.array([1.0, 0.5, 0.0, -0.5])
     result = call(candidate, logits, np.random.default_rng(0), 10)
     counts, problem = _counts(result, 10, len(logits))
-    report.expect(counts is not None, "returns 10 class indices in 0..3 for n = 10", hint=problem)
+    report.expect(
+        counts is not None and not array_problem(result),
+        "returns 10 class indices in 0..3 for n = 10",
+        hint=problem or array_problem(result),
+    )
     if counts is None:
         return
     again = call(candidate, logits, np.random.default_rng(0), 10)
@@ -190,7 +307,22 @@ def check_gumbel_max(report: Report, candidate: Callable[..., Any]) -> None:
         "the same seed gives the same samples",
         hint="draw all randomness from rng (e.g. rng.gumbel or rng.random), not np.random",
     )
-    _frequencies_match(report, candidate, logits, 1, "frequencies match softmax([1.5, 0.5, 0, -1])")
+    rng = np.random.default_rng(1)
+    before = rng.bit_generator.state["state"]["state"]
+    other = [call(candidate, logits, np.random.default_rng(seed), 50) for seed in (2, 3)]
+    call(candidate, logits, rng, 50)
+    used = rng.bit_generator.state["state"]["state"] != before
+    differs = not any(isinstance(o, Exception) for o in other) and not np.array_equal(
+        np.asarray(other[0]), np.asarray(other[1])
+    )
+    report.expect(
+        used and differs,
+        "takes its random numbers from the rng passed in (other seeds, other samples)",
+        hint="it ignores the rng argument (a new or re-seeded generator inside, or np.random): "
+        "call rng.random(...) or rng.gumbel(...) on the rng you are given",
+    )
+    _check_gumbel_coupling(report, candidate, logits)
+    _frequencies_match(report, candidate, logits, 1, "frequencies match softmax([1, 0.5, 0, -0.5])")
     _frequencies_match(
         report,
         candidate,
