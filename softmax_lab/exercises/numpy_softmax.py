@@ -34,7 +34,17 @@ import numpy as np
 from scipy.special import softmax as scipy_softmax
 
 from ..core import softmax
-from . import Report, as_array, call, describe, differ, exercise, show
+from . import (
+    Report,
+    array_problem,
+    as_array,
+    call,
+    describe,
+    differ,
+    exercise,
+    show,
+    torch_use,
+)
 
 __all__ = ["check_batched_softmax", "check_is_distribution"]
 
@@ -56,20 +66,39 @@ def _sum_diagnosis(got: np.ndarray, axis: int) -> str:
     return f"sums along axis {axis}: {show(sums.ravel()[:4], sums)}"
 
 
+def _values_hint(expected: np.ndarray, result: Any, got: np.ndarray | None, advice: str) -> str:
+    text = differ(expected, result) if got is not None else f"got {describe(result)}"
+    return f"{text}: {advice}" if advice else text
+
+
 @exercise("Exercise 2.1 - a batched softmax")
 def check_batched_softmax(report: Report, candidate: Callable[..., Any]) -> None:
-    """Exercise 2.1: ``candidate(x, axis=-1)`` returns the softmax of ``x`` along ``axis``.
+    """Exercise 2.1: ``candidate(x, axis=-1)`` returns the softmax of ``x`` along ``axis``,
+    as a NumPy array, computed with NumPy (not torch).
 
-    Reports, each on its own line: the output shape, whether each row sums to 1 (and
-    along which axis it sums to 1 instead), the values (a square batch catches a missing
-    ``keepdims``), another axis of a 3-D array, a 1-D vector, dtypes (float32 stays
-    float32, integers give floats) and overflow/underflow for [1000, 0] and [-1000, -1001].
+    Reports, each on its own line: a NumPy array comes back (not a list or a tensor) and
+    torch was not used, the output shape, whether each row sums to 1 (and along which
+    axis it sums to 1 instead), the values (a square batch catches a missing
+    ``keepdims``), another axis of a 3-D array, a plain list, dtypes (float32 stays
+    float32, float64 stays float64, integers give floats, unsigned integers do not wrap
+    around), a row far below another (one maximum for the whole batch underflows it)
+    and overflow/underflow for [2000, 0] and [-1000, -1001] (a shift by the mean or
+    the minimum overflows on [2000, 0]).
     """
     rng = np.random.default_rng(2)
     batch = rng.normal(size=(4, 3))
     square = rng.normal(size=(3, 3)) * 2
     cube = rng.normal(size=(2, 3, 4))
-    result = call(candidate, batch)
+    expected = softmax(batch)
+    with torch_use() as seen:
+        result = call(candidate, batch)
+    problem = array_problem(result)
+    if seen.used or not isinstance(result, Exception):  # an error is reported just below
+        report.expect(
+            not problem and not seen.used,
+            "returns a NumPy array, computed with NumPy",
+            hint=problem or seen.problem,
+        )
     got = as_array(result)
     shaped = got is not None and got.shape == batch.shape
     report.expect(
@@ -84,63 +113,122 @@ def check_batched_softmax(report: Report, candidate: Callable[..., Any]) -> None
         hint=_sum_diagnosis(got, -1) if shaped else "no array of the right shape to check",
     )
     report.expect(
-        rows_ok and np.allclose(got, softmax(batch), rtol=1e-6, atol=0),
+        rows_ok and np.allclose(got, expected, rtol=1e-6, atol=0),
         "matches softmax_lab.softmax on the batch",
-        hint=f"first row: {differ(softmax(batch)[0], got[0])}" if shaped else "see above",
+        hint=f"first row: {differ(expected[0], got[0])}" if shaped else "see above",
     )
+    expected = softmax(square)
     result = call(candidate, square)
     got = as_array(result)
     report.expect(
-        got is not None and got.shape == (3, 3) and np.allclose(got, softmax(square), rtol=1e-6),
+        got is not None and got.shape == (3, 3) and np.allclose(got, expected, rtol=1e-6),
         "a square 3 x 3 batch comes out right too",
         hint="without keepdims=True, e / e.sum(axis=-1) divides column j by the sum of row j"
         if got is not None and got.shape == (3, 3)
         else describe(result),
     )
+    expected = softmax(cube, axis=0)
     result = call(candidate, cube, axis=0)
     got = as_array(result)
     report.expect(
-        got is not None and got.shape == cube.shape and np.allclose(got, softmax(cube, axis=0)),
+        got is not None and got.shape == cube.shape and np.allclose(got, expected),
         "axis=0 on a (2, 3, 4) array normalises over the first axis",
-        hint=_sum_diagnosis(got, 0)
+        hint=_sum_diagnosis(got, 0) + " (did you use the axis argument everywhere?)"
         if got is not None and got.shape == cube.shape
         else describe(result),
     )
+    expected = softmax([2.0, 1.0, 0.1])
     result = call(candidate, [2.0, 1.0, 0.1])
     got = as_array(result)
     report.expect(
-        got is not None
-        and got.shape == (3,)
-        and np.allclose(got, [0.659, 0.242, 0.099], atol=5e-4),
-        "a single vector [2.0, 1.0, 0.1] gives about [0.659, 0.242, 0.099]",
-        hint=f"got {show(got, result)}",
+        got is not None and got.shape == (3,) and np.allclose(got, expected, rtol=1e-9),
+        "a plain list [2.0, 1.0, 0.1] gives about [0.659, 0.242, 0.099]",
+        hint=_values_hint(
+            expected,
+            result,
+            got,
+            "x may be a list: convert it with np.asarray first"
+            if isinstance(result, TypeError | AttributeError)
+            else "",
+        ),
     )
-    result = call(candidate, batch.astype(np.float32))
-    got = as_array(result)
-    report.expect(
-        got is not None and got.dtype == np.float32,
-        "float32 input gives float32 output (no silent doubling of memory)",
-        hint=describe(result) if got is None else f"got {got.dtype}",
-    )
+    for dtype in (np.float32, np.float64):
+        result = call(candidate, batch.astype(dtype))
+        got = as_array(result)
+        name = np.dtype(dtype).name
+        report.expect(
+            got is not None and got.dtype == dtype,
+            f"{name} input gives {name} output",
+            hint=describe(result)
+            if got is None
+            else f"got {got.dtype}: "
+            + (
+                "float32 doubled to float64: convert only non-float input"
+                if dtype == np.float32
+                else "you cast float64 down to float32: keep floating input as it is"
+            ),
+        )
+    expected = softmax([[3.0, 1.0, 0.0]])
     result = call(candidate, np.array([[3, 1, 0]]))
     got = as_array(result)
     report.expect(
-        got is not None and got.dtype.kind == "f" and np.allclose(got, softmax([[3.0, 1.0, 0.0]])),
+        got is not None and got.dtype.kind == "f" and np.allclose(got, expected),
         "integer scores [[3, 1, 0]] give floating probabilities",
-        hint=f"got {show(got, result)}" + ("" if got is None else f" of dtype {got.dtype}"),
+        hint=_values_hint(expected, result, got, "" if got is None else f"dtype {got.dtype}"),
     )
-    for scores, expected, what in [
-        ([1000.0, 0.0], [1.0, 0.0], "overflow"),
-        ([-1000.0, -1001.0], [0.7311, 0.2689], "underflow"),
-    ]:
+    result = call(candidate, np.array([3, 1, 0], dtype=np.uint8))
+    got = as_array(result)
+    report.expect(
+        got is not None and got.dtype.kind == "f" and np.allclose(got, expected[0]),
+        "uint8 scores [3, 1, 0] give the same probabilities",
+        hint=_values_hint(
+            expected[0],
+            result,
+            got,
+            "in uint8, 1 - 3 wraps around to 254: convert to float before subtracting the maximum",
+        ),
+    )
+    far_apart = np.array([[0.0, -1.0], [-2000.0, -2001.0]])
+    expected = softmax(far_apart)
+    result = call(candidate, far_apart)
+    got = as_array(result)
+    report.expect(
+        got is not None and got.shape == (2, 2) and np.allclose(got, expected),
+        "rows far apart: [[0, -1], [-2000, -2001]] gives [0.7311, 0.2689] twice",
+        hint=_values_hint(
+            expected,
+            result,
+            got,
+            "the second row underflows to 0 / 0: subtract each row's own maximum "
+            "(x.max(axis=axis, keepdims=True)), not one maximum of the whole array"
+            if got is not None
+            and got.shape == (2, 2)
+            and np.allclose(got[0], expected[0])
+            and not np.all(np.isfinite(got[1]))
+            else "",
+        ),
+    )
+    for scores, what in [([2000.0, 0.0], "overflow"), ([-1000.0, -1001.0], "underflow")]:
+        expected = softmax(scores)
         result = call(candidate, np.array(scores))
         got = as_array(result)
         finite = got is not None and bool(np.all(np.isfinite(got)))
         report.expect(
-            finite and np.allclose(got, expected, atol=1e-4),
-            f"no {what} for x = {scores}: gives about {expected}",
-            hint=f"got {show(got, result)}"
-            + ("" if finite else "; subtract each row's maximum before exp"),
+            finite and np.allclose(got, expected, atol=1e-12),
+            f"no {what} for x = {scores}: gives about {np.round(expected, 4).tolist()}",
+            hint=_values_hint(
+                expected,
+                result,
+                got,
+                ""
+                if finite
+                else "subtract each row's maximum before exp"
+                + (
+                    "; the mean or the minimum leaves scores far above it"
+                    if what == "overflow"
+                    else ""
+                ),
+            ),
         )
 
 
@@ -148,12 +236,13 @@ def check_batched_softmax(report: Report, candidate: Callable[..., Any]) -> None
 def check_is_distribution(report: Report, candidate: Callable[..., Any]) -> None:
     """Exercise 2.2: ``candidate(p, axis=-1)`` says (True/False) whether every slice of
     ``p`` along ``axis`` is a probability distribution: entries in [0, 1], summing to 1
-    up to rounding.
+    up to rounding. A Python ``bool`` or a NumPy ``bool_`` is accepted as the answer.
 
-    Fed: correct softmax output (along the last axis and along axis 0), output
-    normalised over the wrong axis and over the whole array (scipy's ``axis=None``),
-    a row with a negative entry that still sums to 1, a NaN, and float32 rows whose
-    sums are 1 only up to rounding.
+    Fed: correct softmax output (along the last axis and along axis 0), a one-hot row
+    (0 and 1 are probabilities too), float32 rows whose sums are 1 only up to rounding,
+    output normalised over the wrong axis and over the whole array (scipy's
+    ``axis=None``), a row with a negative entry that still sums to 1, rows summing to
+    1.01 and a NaN. Each wrong answer's feedback names the usual cause.
     """
     rng = np.random.default_rng(3)
     scores = rng.normal(size=(5, 4))
@@ -161,39 +250,72 @@ def check_is_distribution(report: Report, candidate: Callable[..., Any]) -> None
     with_nan = softmax(scores)
     with_nan[2] = np.nan
     cases = [
-        ("softmax output, rows along the last axis", (softmax(scores),), True),
-        ("softmax taken over axis 0, checked with axis=0", (softmax(scores, axis=0), 0), True),
+        (
+            "softmax output, rows along the last axis",
+            (softmax(scores),),
+            True,
+            "check each entry with 0 <= p <= 1 and each row's sum along the given axis",
+        ),
+        (
+            "softmax taken over axis 0, checked with axis=0",
+            (softmax(scores, axis=0), 0),
+            True,
+            "you ignored the axis argument: sum along axis, not always along the last one",
+        ),
+        (
+            "a one-hot row [0, 1, 0] (0 and 1 are probabilities too)",
+            (np.array([[0.0, 1.0, 0.0], [0.2, 0.3, 0.5]]),),
+            True,
+            "a probability can be exactly 0 or 1: use 0 <= p <= 1, not strict < and >",
+        ),
         (
             "float32 softmax output, 50 rows of 100 (they sum to 1 only up to rounding)",
             (float32_table,),
             True,
+            "float32 sums are 1 only up to rounding: compare with np.allclose(..., atol=1e-5), "
+            "not == 1",
         ),
         (
             "softmax over the wrong axis (the columns sum to 1, the rows do not)",
             (softmax(scores, axis=0),),
             False,
+            "sum along the given axis (axis=-1 here), one sum per row",
         ),
         (
             "scipy.special.softmax with its default axis=None (the whole array sums to 1)",
             (scipy_softmax(scores),),
             False,
+            "the total of the whole array is 1, but no row sums to 1: sum along axis, not p.sum()",
         ),
         (
             "a row [1.5, -0.5] that sums to 1 but has a negative entry",
             (np.array([[0.5, 0.5], [1.5, -0.5]]),),
             False,
+            "summing to 1 is not enough: check that every entry is between 0 and 1",
         ),
-        ("a table with a row of NaN", (with_nan,), False),
+        (
+            "rows that sum to 1.01",
+            (np.array([[0.505, 0.505], [0.51, 0.5]]),),
+            False,
+            "your tolerance is too loose: rounding errors are near 1e-7 (float32), not 1e-2",
+        ),
+        (
+            "a table with a row of NaN",
+            (with_nan,),
+            False,
+            "NaN is not a probability: make NaN fail your checks (p >= 0 is False for NaN; "
+            "np.nansum and not (p < 0) let it through)",
+        ),
     ]
-    for what, args, expected in cases:
+    for what, args, expected, advice in cases:
         result = call(candidate, *args)
         if isinstance(result, Exception) or not isinstance(result, (bool, np.bool_)):
-            report.expect(False, f"answers True or False for {what}", hint=describe(result))
+            shaped = as_array(result)
+            hint = describe(result)
+            if shaped is not None and shaped.size > 1:
+                hint = "you returned one answer per row: combine them into one with np.all(...)"
+            report.expect(False, f"answers True or False for {what}", hint=hint)
             continue
-        advice = {
-            True: "allow for rounding: compare sums with np.allclose(..., atol=1e-5), not == 1",
-            False: "check the range of each entry and the sums along the given axis",
-        }[expected]
         report.expect(
             bool(result) == expected,
             f"{'accepts' if expected else 'rejects'} {what}",
