@@ -19,7 +19,7 @@ Examples
 True
 >>> naive = lambda x: np.log(np.sum(np.exp(x)))
 >>> print(check_stable_logsumexp(naive))  # doctest: +ELLIPSIS
-Exercise 3.1 - a stable logsumexp: 4 of 8 checks passed
+Exercise 3.1 - a stable logsumexp: 4 of 9 checks passed
   ok    returns one number for a row of scores
   ok    matches scipy.special.logsumexp on ordinary scores
   FAIL  no overflow: [1000, 1000] gives 1000 + log 2 = 1000.6931 (expected 1000.69, got inf: ...)
@@ -52,12 +52,36 @@ def _scalar(candidate: Callable[..., Any], x: list[float] | np.ndarray) -> tuple
     return result, float(values.reshape(()))
 
 
-def _hint(expected: float, got: float | None, result: Any) -> str:
+def _lse_mistake(x: np.ndarray, got: float) -> str:
+    """Name the usual logsumexp mistake whose answer ``got`` is, for the row ``x``."""
+    finite = x[np.isfinite(x)]
+    if finite.size == 0 or not math.isfinite(got):
+        return ""
+    m = float(finite.max())
+    rest = float(scipy_logsumexp(x - m))
+    mistakes = [
+        (rest, "you forgot to add the maximum back: m + log(sum(exp(x - m)))"),
+        (m, "that is the maximum alone: add log(sum(exp(x - m)))"),
+        (m - rest, "sign error: it is m + log(sum(exp(x - m))), not m - ..."),
+        (m + rest / math.log(10), "np.log10 is the base-10 log: use the natural log np.log"),
+        (m + rest / math.log(2), "np.log2 is the base-2 log: use the natural log np.log"),
+    ]
+    for value, name in mistakes:
+        if math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-9):
+            return name
+    return ""
+
+
+def _hint(expected: float, got: float | None, result: Any, x: np.ndarray | None = None) -> str:
     if got is None:
         return f"got {describe(result)}"
     text = differ(expected, got)
     if not math.isfinite(got):
         text += f": {_SHIFT_HINT}"
+        if x is not None and np.ptp(x[np.isfinite(x)]) >= 2000:
+            text += " (the mean or the minimum leaves scores far above it, and exp overflows)"
+    elif x is not None and _lse_mistake(x, got):
+        text += f": {_lse_mistake(x, got)}"
     return text
 
 
@@ -80,20 +104,20 @@ def check_stable_logsumexp(report: Report, candidate: Callable[[Any], Any]) -> N
     report.expect(
         same_number(got, expected),
         "matches scipy.special.logsumexp on ordinary scores",
-        hint=_hint(expected, got, result),
+        hint=_hint(expected, got, result, ordinary),
     )
     cases = [
         ("no overflow: [1000, 1000] gives 1000 + log 2 = 1000.6931", [1000.0, 1000.0]),
         ("no underflow: [-1000, -1001] gives -999.6867", [-1000.0, -1001.0]),
         ("mixed magnitudes: [1000, -1000, 0] gives 1000.0", [1000.0, -1000.0, 0.0]),
+        ("a spread of 2000: [2000, 0] gives 2000.0", [2000.0, 0.0]),
         ("-inf entries add nothing: [-inf, 0, 1] gives 1.3133", [-np.inf, 0.0, 1.0]),
     ]
     for message, x in cases:
+        expected = float(scipy_logsumexp(x))
         result, got = _scalar(candidate, x)
         report.expect(
-            same_number(got, float(scipy_logsumexp(x))),
-            message,
-            hint=_hint(float(scipy_logsumexp(x)), got, result),
+            same_number(got, expected), message, hint=_hint(expected, got, result, np.array(x))
         )
     result, got = _scalar(candidate, [-np.inf, -np.inf])
     report.expect(
@@ -103,13 +127,35 @@ def check_stable_logsumexp(report: Report, candidate: Callable[[Any], Any]) -> N
         "return -inf for that case",
     )
     long_row = 700.0 + 30.0 * rng.standard_normal(1000)
-    result, got = _scalar(candidate, long_row)
     expected = float(scipy_logsumexp(long_row))
+    result, got = _scalar(candidate, long_row)
     report.expect(
         same_number(got, expected),
         f"a long row of large scores (1000 entries near 700) gives {expected:.4f}",
-        hint=_hint(expected, got, result),
+        hint=_hint(expected, got, result, long_row),
     )
+
+
+def _log_softmax_mistake(x: np.ndarray, got: np.ndarray) -> str:
+    """Name the usual log_softmax mistake whose answer ``got`` is, for the row ``x`` ("" if none)."""
+    shifted = x - x.max()
+    log_sum = float(np.log(np.sum(np.exp(shifted))))
+    mistakes = [
+        (shifted, "you returned x - max: subtract log(sum(exp(x - max))) as well"),
+        (
+            np.exp(shifted - log_sum),
+            "those are probabilities: return their logs, x - max - log(sum(...))",
+        ),
+        (log_sum - shifted, "sign error: it is (x - max) - log(sum(exp(x - max)))"),
+        (
+            shifted - log_sum / math.log(10),
+            "np.log10 is the base-10 log: use the natural log np.log",
+        ),
+    ]
+    for values, name in mistakes:
+        if np.allclose(got, values, rtol=1e-9, atol=1e-12):
+            return f": {name}"
+    return ""
 
 
 @exercise("Exercise 3.2 - a stable log_softmax")
@@ -133,18 +179,26 @@ def check_stable_log_softmax(report: Report, candidate: Callable[[Any], Any]) ->
         ("stays finite: [0, -800] gives [0, -800]", np.array([0.0, -800.0])),
         ("no overflow: [1000, 1000] gives [-0.6931, -0.6931]", np.array([1000.0, 1000.0])),
         ("no underflow: [-1000, -1001] gives [-0.3133, -1.3133]", np.array([-1000.0, -1001.0])),
+        ("a spread of 2000: [2000, 0] gives [0, -2000]", np.array([2000.0, 0.0])),
     ]
     for message, x in cases:
+        expected = scipy_log_softmax(x)
         result = call(candidate, x)
         got = as_floats(result)
         good = got is not None and got.shape == x.shape
-        good = good and np.allclose(got, scipy_log_softmax(x), rtol=1e-12, atol=1e-12)
-        hint = f"got {show(got, result)}"
-        if got is not None and not np.all(np.isfinite(got)):
+        good = good and np.allclose(got, expected, rtol=1e-12, atol=1e-12)
+        hint = differ(expected, result)
+        if got is not None and got.shape == x.shape and not np.all(np.isfinite(got)):
             hint += (
                 ": log(softmax(x)) turns an underflowed probability into -inf, and "
                 "exp(1000) overflows; compute x - max - log(sum(exp(x - max)))"
             )
+            if np.ptp(x) >= 2000:
+                hint += (
+                    " (shift by the maximum: the mean or the minimum leaves scores far above it)"
+                )
+        elif got is not None and got.shape == x.shape and not good:
+            hint += _log_softmax_mistake(x, got)
         report.expect(good, message, hint=hint)
     rng = np.random.default_rng(4)
     row = 10.0 * rng.standard_normal(50)
