@@ -1,60 +1,112 @@
-"""The notebook 04 checkers accept correct solutions and reject the classic mistakes."""
+"""The notebook 04 checkers accept correct answers in several styles, reject the typical
+mistakes of each task with feedback that names the mistake, and spot stubs."""
 
 import numpy as np
 import pytest
+import torch
 
-from softmax_lab import cross_entropy_grad, softmax, softmax_jacobian, softmax_vjp
 from softmax_lab.exercises.gradients import (
     check_cross_entropy_grad,
     check_softmax_vjp,
     peak_memory,
 )
-from tests.conftest import fails, fails_only, forgets_return, none_reported, stub, unfinished
+from tests.conftest import fails_only, forgets_return, none_reported, says, stub, unfinished
+
+
+def stable_softmax(x):
+    e = np.exp(x - np.max(x))
+    return e / e.sum()
+
+
+# --- Exercise 4.1: the VJP without the Jacobian --------------------------------------
 
 
 def vjp_by_hand(x, v):
-    s = softmax(x)
+    s = stable_softmax(x)
     return s * (v - s @ v)
 
 
-@pytest.mark.parametrize("solution", [lambda x, v: softmax_vjp(x, v), vjp_by_hand])
-def test_vjp_accepts_correct_solutions(solution):
+def vjp_from_logs(x, v):
+    log_s = x - np.max(x)
+    log_s = log_s - np.log(np.sum(np.exp(log_s)))
+    s = np.exp(log_s)
+    return s * v - s * np.dot(s, v)
+
+
+def vjp_with_torch_autograd(x, v):
+    """A correct O(n) answer through torch's own backward pass (no Jacobian is formed)."""
+    scores = torch.tensor(x, requires_grad=True)
+    torch.softmax(scores, dim=-1).backward(torch.tensor(v))
+    return scores.grad.numpy()
+
+
+@pytest.mark.parametrize("solution", [vjp_by_hand, vjp_from_logs, vjp_with_torch_autograd])
+def test_vjp_accepts_correct_answers_in_different_styles(solution):
     report = check_softmax_vjp(solution)
     assert report.passed, str(report)
 
 
-def test_vjp_rejects_the_full_jacobian_for_its_memory():
-    report = check_softmax_vjp(lambda x, v: v @ softmax_jacobian(x))
+def full_jacobian_numpy(x, v):
+    s = stable_softmax(x)
+    return v @ (np.diag(s) - np.outer(s, s))
+
+
+def full_jacobian_torch(x, v):
+    jacobian = torch.autograd.functional.jacobian(
+        lambda t: torch.softmax(t, dim=-1), torch.from_numpy(x)
+    )
+    return (torch.from_numpy(v) @ jacobian).numpy()
+
+
+def naive_vjp(x, v):
+    e = np.exp(x)
+    s = e / e.sum()
+    return s * (v - s @ v)
+
+
+def mean_shift_vjp(x, v):
+    e = np.exp(x - np.mean(x))
+    s = e / e.sum()
+    return s * (v - s @ v)
+
+
+def in_place_vjp(x, v):
+    x -= np.max(x)
+    s = np.exp(x) / np.exp(x).sum()
+    v -= s @ v
+    return s * v
+
+
+VJP_MISTAKES = [
+    ("full Jacobian in NumPy", full_jacobian_numpy, "an n x n array was built"),
+    ("full Jacobian with torch", full_jacobian_torch, "an n x n array was built"),
+    ("sign flipped", lambda x, v: -vjp_by_hand(x, v), "the sign is flipped"),
+    ("diag part only", lambda x, v: stable_softmax(x) * v, "left out the - s (s . v) term"),
+    ("forgets the factor s", lambda x, v: v - stable_softmax(x) @ v, "multiply by s"),
+    (
+        "elementwise instead of dot",
+        lambda x, v: stable_softmax(x) * (v - stable_softmax(x) * v),
+        "not the elementwise s * v",
+    ),
+    ("no max shift", naive_vjp, "use a stable softmax"),
+    ("shift by the mean", mean_shift_vjp, "the mean or the minimum"),
+    ("in-place changes", in_place_vjp, "modified its input"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "answer", "named"), VJP_MISTAKES, ids=[m[0] for m in VJP_MISTAKES]
+)
+def test_vjp_rejects_each_typical_mistake_by_name(mistake, answer, named):
+    report = check_softmax_vjp(answer)
+    assert not report.passed, mistake
+    assert says(report, named), str(report)
+
+
+def test_vjp_rejects_the_numpy_jacobian_for_its_memory_only():
+    report = check_softmax_vjp(full_jacobian_numpy)
     assert fails_only(report, "uses O(n) memory: under 1 MB at n = 3000")
     assert "72 MB" in str(report)
-
-
-def test_vjp_rejects_diag_minus_outer_built_by_hand():
-    def with_outer(x, v):
-        s = softmax(x)
-        return v @ (np.diag(s) - np.outer(s, s))
-
-    assert fails_only(check_softmax_vjp(with_outer), "uses O(n) memory: under 1 MB at n = 3000")
-
-
-def test_vjp_rejects_a_flipped_sign():
-    report = check_softmax_vjp(lambda x, v: -vjp_by_hand(x, v))
-    assert fails(report, "matches torch.autograd on 5 random (x, v) pairs")
-    assert "sign is flipped" in str(report)
-
-
-def test_vjp_rejects_forgetting_the_mean_term():
-    report = check_softmax_vjp(lambda x, v: softmax(x) * v)
-    assert not report.passed
-
-
-def test_vjp_rejects_an_unstable_softmax():
-    def naive(x, v):
-        e = np.exp(x)
-        s = e / e.sum()
-        return s * (v - s @ v)
-
-    assert fails_only(check_softmax_vjp(naive), "stays finite for large scores x = [1000, 999, 0]")
 
 
 def test_vjp_stub_is_not_finished_and_none_is_reported_per_check():
@@ -69,47 +121,90 @@ def test_peak_memory_sees_an_n_by_n_array():
     assert large >= 8_000_000
 
 
+# --- Exercise 4.2: the cross-entropy gradient ---------------------------------------
+
+
 def grad_by_hand(z, label):
-    p = softmax(z)
-    p[label] -= 1
-    return p
+    grad = stable_softmax(z)
+    grad[label] -= 1
+    return grad
 
 
-@pytest.mark.parametrize(
-    "solution",
-    [grad_by_hand, lambda z, label: cross_entropy_grad(z, label)],
-)
-def test_cross_entropy_grad_accepts_correct_solutions(solution):
+def grad_with_one_hot(z, label):
+    return stable_softmax(z) - np.eye(len(z))[label]
+
+
+def grad_with_torch(z, label):
+    logits = torch.tensor(z, requires_grad=True)
+    torch.nn.functional.cross_entropy(logits[None], torch.tensor([label])).backward()
+    return logits.grad.numpy()
+
+
+@pytest.mark.parametrize("solution", [grad_by_hand, grad_with_one_hot, grad_with_torch])
+def test_cross_entropy_grad_accepts_correct_answers_in_different_styles(solution):
     report = check_cross_entropy_grad(solution)
     assert report.passed, str(report)
 
 
-def test_cross_entropy_grad_rejects_the_wrong_sign():
-    report = check_cross_entropy_grad(lambda z, label: -grad_by_hand(z, label))
-    assert not report.passed
-    assert "sign is flipped" in str(report)
+def naive_grad(z, label):
+    e = np.exp(z)
+    p = e / e.sum()
+    p[label] -= 1
+    return p
 
 
-def test_cross_entropy_grad_rejects_p_alone():
-    report = check_cross_entropy_grad(lambda z, label: softmax(z))
-    assert not report.passed
-    assert "subtract the one-hot target" in str(report)
+def mean_shift_grad(z, label):
+    e = np.exp(z - np.mean(z))
+    p = e / e.sum()
+    p[label] -= 1
+    return p
 
 
-def test_cross_entropy_grad_rejects_an_unstable_softmax():
-    def naive(z, label):
-        e = np.exp(z)
-        p = e / e.sum()
-        p[label] -= 1
-        return p
-
-    assert fails_only(
-        check_cross_entropy_grad(naive),
-        "stays finite for logits [1000, 0, -1000] with label 2: [1, 0, -1]",
-    )
+def in_place_grad(z, label):
+    z -= np.max(z)
+    np.exp(z, out=z)
+    z /= z.sum()
+    z[label] -= 1
+    return z
 
 
-def test_cross_entropy_grad_stub_is_not_finished():
-    report = check_cross_entropy_grad(stub)
-    assert not report.passed
-    assert "not finished yet" in str(report)
+def loss_instead_of_gradient(z, label):
+    return -np.log(stable_softmax(z)[label])
+
+
+CROSS_ENTROPY_MISTAKES = [
+    ("sign flipped", lambda z, label: -grad_by_hand(z, label), "the sign is flipped"),
+    ("p alone", lambda z, label: stable_softmax(z), "subtract the one-hot target"),
+    ("off by one, early", lambda z, label: grad_by_hand(z, label - 1), "one place too early"),
+    (
+        "off by one, late",
+        lambda z, label: grad_by_hand(z, (label + 1) % len(z)),
+        "one place too late",
+    ),
+    (
+        "divided by n",
+        lambda z, label: grad_by_hand(z, label) / len(z),
+        "do not divide by the number",
+    ),
+    ("dL/dp", lambda z, label: -np.eye(len(z))[label] / stable_softmax(z), "that is dL/dp"),
+    ("the loss", loss_instead_of_gradient, "one number is the loss"),
+    ("no max shift", naive_grad, "use a stable softmax"),
+    ("shift by the mean", mean_shift_grad, "the mean or the minimum"),
+    ("in-place changes", in_place_grad, "modified its input z in place"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "answer", "named"),
+    CROSS_ENTROPY_MISTAKES,
+    ids=[m[0] for m in CROSS_ENTROPY_MISTAKES],
+)
+def test_cross_entropy_grad_rejects_each_typical_mistake_by_name(mistake, answer, named):
+    report = check_cross_entropy_grad(answer)
+    assert not report.passed, mistake
+    assert says(report, named), str(report)
+
+
+def test_cross_entropy_grad_stub_is_not_finished_and_none_is_reported():
+    assert unfinished(check_cross_entropy_grad(stub))
+    assert none_reported(check_cross_entropy_grad(forgets_return))

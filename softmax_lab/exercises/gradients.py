@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import Report, as_floats, call, describe, exercise, peak_memory, show
+from . import Report, as_floats, call, describe, differ, exercise, peak_memory
 
 __all__ = ["check_softmax_vjp", "check_cross_entropy_grad", "peak_memory"]
 
@@ -49,6 +49,30 @@ def _torch_cross_entropy_grad(logits: np.ndarray, label: int) -> np.ndarray:
     z = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
     torch.nn.functional.cross_entropy(z[None], torch.tensor([label])).backward()
     return z.grad.numpy()
+
+
+def _stable_softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+def _vjp_mistake(x: np.ndarray, v: np.ndarray, got: np.ndarray) -> str:
+    """Name the usual VJP mistake whose answer ``got`` is ("" if none is recognised)."""
+    s = _stable_softmax(x)
+    mistakes = [
+        (-(s * (v - s @ v)), "the sign is flipped: it is s * (v - s @ v)"),
+        (
+            s * v,
+            "that is diag(s) v alone: you left out the - s (s . v) term of J = diag(s) - s s^T",
+        ),
+        (v - s @ v, "multiply by s: the product is s * (v - s @ v)"),
+        (s * (v - s * v), "s @ v is one number (the dot product), not the elementwise s * v"),
+        (s * (v - v.sum()), "subtract s @ v (the dot product with s), not the plain sum of v"),
+    ]
+    for values, name in mistakes:
+        if got.shape == values.shape and np.allclose(got, values):
+            return name
+    return ""
 
 
 @exercise("Exercise 4.1 - the softmax VJP without the Jacobian")
@@ -80,19 +104,19 @@ def check_softmax_vjp(report: Report, candidate: Callable[[Any, Any], Any]) -> N
     hint = ""
     if worst is not None:
         x, v, got, result, expected = worst
-        hint = f"for n = {len(x)} expected {show(expected, None)}, got {show(got, result)}"
-        if got is not None and got.shape == expected.shape and np.allclose(got, -expected):
-            hint += ": the sign is flipped"
+        hint = f"for n = {len(x)}: {differ(expected, result)}"
+        if got is not None and _vjp_mistake(x, v, got):
+            hint += f": {_vjp_mistake(x, v, got)}"
     report.expect(worst is None, "matches torch.autograd on 5 random (x, v) pairs", hint=hint)
-    x, v = np.array([1000.0, 999.0, 0.0]), np.array([1.0, 0.0, 0.0])
+    x, v = np.array([2000.0, 1999.0, 0.0, 0.0]), np.array([1.0, 0.0, 0.0, 0.0])
+    expected = _torch_vjp(x, v)
     result = call(candidate, x, v)
     got = as_floats(result)
-    expected = _torch_vjp(x, v)
     report.expect(
-        got is not None and got.shape == (3,) and np.allclose(got, expected),
-        "stays finite for large scores x = [1000, 999, 0]",
-        hint=f"expected {show(expected, None)}, got {show(got, result)}: "
-        "use a stable softmax (subtract the max)",
+        got is not None and got.shape == (4,) and np.allclose(got, expected),
+        "stays finite for large scores x = [2000, 1999, 0, 0]",
+        hint=f"{differ(expected, result)}: use a stable softmax, shifted by the maximum "
+        "(the mean or the minimum leaves scores far above it, and exp overflows)",
     )
     x, v = rng.standard_normal(10), np.ones(10)
     result = call(candidate, x, v)
@@ -100,20 +124,39 @@ def check_softmax_vjp(report: Report, candidate: Callable[[Any, Any], Any]) -> N
     report.expect(
         got is not None and got.shape == (10,) and np.allclose(got, 0.0, atol=1e-12),
         "v = all ones gives 0 (the rows and columns of J sum to 0)",
-        hint=f"got {show(got, result)}",
+        hint=differ(np.zeros(10), result),
     )
     x, v = rng.standard_normal(MEMORY_N), rng.standard_normal(MEMORY_N)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        peak_memory(_torch_vjp, x[:3], v[:3])  # warm-up: torch sets up its dispatch on first use
         result, peak = peak_memory(lambda: call(candidate, x, v))
     megabytes = peak / 1e6
     report.expect(
         peak < 1_000_000,
         f"uses O(n) memory: under 1 MB at n = {MEMORY_N}",
         hint=f"the peak was {megabytes:.0f} MB; the {MEMORY_N} x {MEMORY_N} Jacobian is "
-        f"{8 * MEMORY_N**2 / 1e6:.0f} MB, so an n x n array was built (np.outer, np.diag "
-        "or J itself): compute s * (v - s @ v) instead",
+        f"{8 * MEMORY_N**2 / 1e6:.0f} MB, so an n x n array was built (np.outer, np.diag, "
+        "J itself, or a torch Jacobian): compute s * (v - s @ v) instead",
     )
+
+
+def _cross_entropy_mistake(z: np.ndarray, label: int, got: np.ndarray) -> str:
+    """Name the usual cross-entropy-gradient mistake behind ``got`` ("" if none)."""
+    p, n = _stable_softmax(z), len(z)
+    y = np.eye(n)[label]
+    mistakes = [
+        (y - p, "the sign is flipped: it is p - y (p = softmax(z)), not y - p"),
+        (p, "that is p alone; subtract the one-hot target y"),
+        (p - np.eye(n)[(label - 1) % n], "the -1 is one place too early: the label indexes from 0"),
+        (p - np.eye(n)[(label + 1) % n], "the -1 is one place too late: the label indexes from 0"),
+        ((p - y) / n, "do not divide by the number of classes: one example's gradient is p - y"),
+        (-y / np.where(p > 0, p, 1.0), "that is dL/dp; push it through softmax: dL/dz = p - y"),
+    ]
+    for values, name in mistakes:
+        if np.allclose(got, values):
+            return f": {name}"
+    return ""
 
 
 @exercise("Exercise 4.2 - the cross-entropy gradient")
@@ -121,7 +164,9 @@ def check_cross_entropy_grad(report: Report, candidate: Callable[[Any, int], Any
     """Exercise 4.2: ``candidate(z, label)`` returns d/dz of ``-log softmax(z)[label]``.
 
     Compared with ``torch.autograd`` through ``torch.nn.functional.cross_entropy``; then
-    the gradient must sum to 0 and stay finite for logits like [1000, 0, -1000].
+    the gradient must sum to 0 and stay finite for logits like [2000, 0, 0], where a
+    shift by the mean still overflows. Wrong answers that match a usual mistake (sign,
+    p alone, the -1 in the wrong place, dividing by n, dL/dp) are named.
     """
     rng = np.random.default_rng(6)
     z = rng.standard_normal(4)
@@ -130,7 +175,12 @@ def check_cross_entropy_grad(report: Report, candidate: Callable[[Any, int], Any
     report.expect(
         got is not None and got.shape == (4,),
         "returns one number per logit",
-        hint=f"for 4 logits got {describe(result) if got is None else f'shape {got.shape}'}",
+        hint=f"for 4 logits got {describe(result) if got is None else f'shape {got.shape}'}"
+        + (
+            ": one number is the loss; return its gradient"
+            if got is not None and got.size == 1
+            else ""
+        ),
     )
     failure = None
     for n, label in ((3, 0), (3, 2), (5, 1), (10, 7), (10, 0)):
@@ -144,13 +194,11 @@ def check_cross_entropy_grad(report: Report, candidate: Callable[[Any, int], Any
     hint = ""
     if failure is not None:
         z, label, got, result, expected = failure
-        hint = f"for label {label} expected {show(expected, None)}, got {show(got, result)}"
+        hint = f"for label {label}: {differ(expected, result)}"
         if got is not None and got.shape == expected.shape:
-            one_hot = np.eye(len(z))[label]
-            if np.allclose(got, -expected):
-                hint += ": the sign is flipped, it is p - y (p = softmax(z)), not y - p"
-            elif np.allclose(got, expected + one_hot):
-                hint += ": that is p alone; subtract the one-hot target y"
+            hint += _cross_entropy_mistake(z, label, got)
+        elif got is not None and got.size == 1:
+            hint += ": one number is the loss; return its gradient, one number per logit"
     report.expect(
         failure is None, "matches torch.autograd on 5 random (logits, label) pairs", hint=hint
     )
@@ -162,11 +210,12 @@ def check_cross_entropy_grad(report: Report, candidate: Callable[[Any, int], Any
         "the gradient sums to 0 (p and y both sum to 1)",
         hint=f"the sum is {float(got.sum()):.4f}" if got is not None else describe(result),
     )
-    z = np.array([1000.0, 0.0, -1000.0])
+    z = np.array([2000.0, 0.0, 0.0])
     result = call(candidate, z, 2)
     got = as_floats(result)
     report.expect(
         got is not None and got.shape == (3,) and np.allclose(got, [1.0, 0.0, -1.0]),
-        "stays finite for logits [1000, 0, -1000] with label 2: [1, 0, -1]",
-        hint=f"got {show(got, result)}: use a stable softmax (subtract the max)",
+        "stays finite for logits [2000, 0, 0] with label 2: [1, 0, -1]",
+        hint=f"{differ([1.0, 0.0, -1.0], result)}: use a stable softmax, shifted by the maximum "
+        "(the mean or the minimum leaves logits far above it, and exp overflows)",
     )
