@@ -290,10 +290,10 @@ def softmax(
         if temperature != 1.0:
             _check_scaling(block, scaled, temperature)
         with np.errstate(invalid="ignore"):  # inf - inf and NaN rows: handled below
-            peak = scaled.max(axis=1, keepdims=True)
-            np.subtract(scaled, peak, out=block_out)
-            np.exp(block_out, out=block_out)
-            np.divide(block_out, block_out.sum(axis=1, keepdims=True), out=block_out)
+            work = _widened(scaled)
+            peak = work.max(axis=1, keepdims=True)
+            e = _exp_of_difference(work, peak, exact=work is not scaled)
+            np.divide(e, e.sum(axis=1, keepdims=True), out=block_out, casting="same_kind")
         infinite = peak[:, 0] == np.inf
         if infinite.any():
             _share_among_positive_infinities(block, block_out, infinite, log=False)
@@ -304,17 +304,108 @@ def softmax(
     return _scalar_result(result, out) if scalar else result
 
 
-def _peak_and_log_rest(scaled: NDArray) -> tuple[NDArray, NDArray]:
+def _widened(block: NDArray) -> NDArray:
+    """float32 blocks as float64, where the difference of two float32 numbers is exact."""
+    return block.astype(np.float64) if block.dtype == np.float32 else block
+
+
+def _two_difference(
+    x: NDArray, peak: NDArray, out: tuple[NDArray, NDArray, NDArray] | None = None
+) -> tuple[NDArray, NDArray]:
+    """``x - peak`` as ``hi + lo`` exactly (Knuth's TwoSum): ``hi`` rounded, ``lo`` its error.
+
+    Rounding ``x - peak`` costs up to ``|x - peak| * eps / 2``, which ``exp`` turns into a
+    relative error of the same size: 350 eps for a float64 entry 700 below the maximum.
+    ``exp(hi) * (1 + lo)`` keeps it. ``lo`` is 0 where ``hi`` is not finite. ``out``:
+    buffers for ``hi``, ``lo`` and a temporary, of ``x``'s shape.
+    """
+    hi, lo, moved = out if out is not None else (np.empty_like(x) for _ in range(3))
+    np.subtract(x, peak, out=hi)
+    np.subtract(hi, x, out=moved)
+    np.subtract(hi, moved, out=lo)
+    np.subtract(x, lo, out=lo)
+    np.add(moved, peak, out=moved)
+    np.subtract(lo, moved, out=lo)
+    if not np.isfinite(lo.sum()):  # -inf entries or an infinite maximum: inf - inf
+        np.copyto(lo, 0.0, where=~np.isfinite(lo))
+    return hi, lo
+
+
+def _exp_of_difference(work: NDArray, peak: NDArray, *, exact: bool) -> NDArray:
+    """``exp(work - peak)`` without the rounding of the difference (a new array).
+
+    ``exact``: ``work`` is float32 data held in float64, so ``work - peak`` is exact.
+    """
+    if exact:
+        return np.exp(work - peak)
+    hi, lo = _two_difference(work, peak)
+    e = np.exp(hi)
+    e += e * lo
+    return e
+
+
+def _peak_and_log_rest(block: NDArray) -> tuple[NDArray, NDArray]:
     """Per row of a 2-D block: the maximum m and ``log1p(sum of exp(x_j - m) over j != argmax)``.
 
     Leaving the largest term (exactly 1) out of the sum and adding it back through
     ``log1p`` keeps full relative accuracy when one entry dominates.
     """
-    top = scaled.argmax(axis=1)[:, None]
-    peak = np.take_along_axis(scaled, top, axis=1)
-    rest = np.exp(scaled - peak)
+    top = block.argmax(axis=1)[:, None]
+    peak = np.take_along_axis(block, top, axis=1)
+    rest = np.exp(block - peak)
     np.put_along_axis(rest, top, 0, axis=1)
     return peak, np.log1p(rest.sum(axis=1, keepdims=True))
+
+
+def _log_softmax_block(scaled: NDArray, out: NDArray, scratch: list[NDArray]) -> NDArray:
+    """Write ``x - m - log1p(rest)`` for a 2-D block into ``out``; return the row maxima m.
+
+    ``rest``, the sum of ``exp(x_j - m)`` over the entries other than the maximum, carries
+    the rounding of each ``x_j - m`` (up to ``|x_j - m| * eps / 2`` per term). Where
+    ``rest >= 1`` that moves no result by more than about an eps, but where ``rest < 1``
+    a dominant entry's log-probability is ``-log1p(rest)`` itself and would inherit 5 eps
+    and more: those rows are redone exactly (:func:`_careful_log_softmax`). ``scratch``: two
+    buffers of the block's dtype and at least its shape, reused from block to block.
+    """
+    shifted, rest = (buffer[: len(scaled)] for buffer in scratch)
+    top = scaled.argmax(axis=1)[:, None]
+    peak = np.take_along_axis(scaled, top, axis=1)
+    np.subtract(scaled, peak, out=shifted)
+    np.exp(shifted, out=rest)
+    np.put_along_axis(rest, top, 0, axis=1)
+    total = rest.sum(axis=1, keepdims=True)
+    careful = total[:, 0] < 1.0
+    redone = (
+        _careful_log_softmax(scaled[careful], peak[careful], top[careful])
+        if careful.any()
+        else None
+    )  # before out is written: with a temperature, scaled is out
+    np.subtract(shifted, np.log1p(total), out=out)
+    if redone is not None:
+        out[careful] = redone
+    return peak
+
+
+def _careful_log_softmax(rows: NDArray, peak: NDArray, top: NDArray) -> NDArray:
+    """Log-softmax of a few rows without the rounding of ``x - m`` in the sum.
+
+    float32 rows are computed in float64, where the difference of two float32 numbers is
+    exact; float64 rows add each difference's rounding error back (:func:`_two_difference`).
+    The result's own ``x - m`` may stay rounded: ``|x - m - log1p(rest)| >= |x - m|``, so
+    that costs at most half an eps.
+    """
+    if rows.dtype == np.float32:
+        shifted = rows.astype(np.float64) - peak.astype(np.float64)
+        rest = np.exp(shifted)
+        np.put_along_axis(rest, top, 0, axis=1)
+        total = rest.sum(axis=1, keepdims=True)
+    else:
+        shifted, lo = _two_difference(rows, peak)
+        rest = np.exp(shifted)
+        np.put_along_axis(rest, top, 0, axis=1)
+        # sum of exp(hi + lo) ~ sum of exp(hi) * (1 + lo): the corrections in one pass
+        total = rest.sum(axis=1, keepdims=True) + np.einsum("ij,ij->i", rest, lo)[:, None]
+    return (shifted - np.log1p(total)).astype(rows.dtype)
 
 
 def log_softmax(
@@ -376,15 +467,15 @@ def log_softmax(
     # rows with nothing included are all -inf; rows whose included entries are all -inf
     # are NaN (nothing to normalise), as without ``where`` and as softmax gives
     nothing_included = None if mask is None else ~_rows(mask, axes).any(axis=1)
+    blocks = row_blocks(len(rows_in), n, rows_in.itemsize)
+    scratch = [np.empty((blocks[0].stop or len(rows_in), n), rows_in.dtype) for _ in range(2)]
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        for rows in row_blocks(len(rows_in), n, rows_in.itemsize):
+        for rows in blocks:
             block, block_out = rows_in[rows], rows_out[rows]
             scaled = _divided(block, temperature, block_out)
             if temperature != 1.0:
                 _check_scaling(block, scaled, temperature)
-            peak, log_rest = _peak_and_log_rest(scaled)
-            np.subtract(scaled, peak, out=block_out)
-            np.subtract(block_out, log_rest, out=block_out)
+            peak = _log_softmax_block(scaled, block_out, scratch)
             infinite = np.isposinf(peak[:, 0])
             if infinite.any():
                 _share_among_positive_infinities(block, block_out, infinite, log=True)
@@ -515,6 +606,8 @@ def logsumexp(
         values = np.empty(len(rows_in), array.dtype)
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             for rows in row_blocks(len(rows_in), rows_in.shape[1], rows_in.itemsize):
+                # the plain shift is enough here: a rounded x - max moves log1p(rest) by
+                # about eps times rest / (1 + rest), below half an eps of the result
                 peak, log_rest = _peak_and_log_rest(rows_in[rows])
                 total = peak + log_rest
                 # +inf or all -inf: the max alone is the answer (inf - inf made NaN above)
