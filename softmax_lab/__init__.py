@@ -97,6 +97,12 @@ _EXPORTS: dict[str, str] = {
     "exact_choice_gradient": "estimators",
     "gumbel_softmax_gradients": "estimators",
     "reinforce_gradients": "estimators",
+    # 12: maximum-entropy policies
+    "SoftValues": "maxent",
+    "exact_policy_gradient": "maxent",
+    "soft_value": "maxent",
+    "soft_value_iteration": "maxent",
+    "transition_model": "maxent",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -147,6 +153,13 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed
         softmax_vjp,
     )
     from .gridworld import GridWorld, rollout
+    from .maxent import (
+        SoftValues,
+        exact_policy_gradient,
+        soft_value,
+        soft_value_iteration,
+        transition_model,
+    )
     from .policies import (
         boltzmann_probabilities,
         discounted_returns,
