@@ -14,8 +14,20 @@ sum included) and every row sum is at least 1 (so every probability above the sm
 normal number comes from a normal, full-precision exponential), it computes
 ``exp(x) / sum(exp(x))`` directly, and is then within about 2 eps of the exact result
 whatever the spread (scipy and torch: about 17 eps on a row whose maximum stands
-40 above the rest). Rows are processed in cache-sized blocks, so each block is read from
-memory once and written once.
+40 above the rest). Where the shift is needed, it is made exact: float32 rows are shifted
+in float64 (the difference of two float32 numbers is exact there) and float64 rows carry
+the rounding error of each :math:`x_i - \max` (Knuth's TwoSum) into the exponential, so a
+row whose maximum stands 700 above other entries loses no accuracy (scipy and torch: 250
+eps). log_softmax does the same for the rows where the sum of the other terms is below 1,
+where a dominant entry's log-probability is :math:`-\operatorname{log1p}` of that sum.
+Measured against mpmath on the adversarial family of :mod:`softmax_lab.numerical_error`
+(``tests/test_numerical_error.py``, ``make bench``): at most 2 eps for softmax,
+log_softmax and logsumexp in float16, float32 and float64, except float32 softmax, which
+keeps NumPy's float32 ``exp`` for speed (off by up to 1.7 eps by itself; about 2 eps on
+the adversarial set, up to 4.6 eps over two million random entries);
+``softmax(x, dtype=np.float64)`` rounded once to float32 gives 0.5 eps, at about 1.5
+times the time. Rows are processed in
+cache-sized blocks, so each block is read from memory once and written once.
 
 Edge cases, row by row (each has a test in ``tests/test_softmax.py``):
 
