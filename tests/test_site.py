@@ -99,19 +99,6 @@ def test_the_chapter_map_lists_every_notebook_by_its_own_heading(extension) -> N
         assert chapter.question
 
 
-def test_headings_are_read_from_the_first_markdown_cell_only(extension) -> None:
-    def notebook(*sources: str) -> dict:
-        return {"cells": [{"cell_type": "markdown", "source": s} for s in sources]}
-
-    assert extension.heading(notebook("# 03 · Numerical stability\n\nText.")) == (
-        "03",
-        "Numerical stability",
-    )
-    assert extension.heading(notebook("Intro", "# 03 · Late heading")) is None
-    asked = notebook("# 01 · T\n\n**Question:** Why exponentials?\n\nMore.")
-    assert extension.question(asked) == "Why exponentials?"
-
-
 def test_public_names_follow_all_or_the_public_functions_and_classes(extension) -> None:
     import softmax_lab
 
@@ -121,12 +108,11 @@ def test_public_names_follow_all_or_the_public_functions_and_classes(extension) 
     assert all(callable(getattr(softmax_lab, name)) for name in names)
 
 
-def test_launch_links_use_the_one_home_url(extension) -> None:
-    url = extension.binder_url("notebooks/03_numerical_stability.ipynb")
-    owner_repo = home_url().removeprefix("https://github.com/")
-    assert url.startswith(f"https://mybinder.org/v2/gh/{owner_repo}/")
-    assert url.endswith("urlpath=lab/tree/notebooks/03_numerical_stability.ipynb")
+def test_the_site_takes_its_urls_and_chapters_from_the_one_source(extension) -> None:
+    from tools import navigation, project
+
     assert extension.repository_url() == home_url()
+    assert extension.project is project and extension.navigation is navigation
 
 
 # --- the checker: pure parts --------------------------------------------------------------

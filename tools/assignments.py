@@ -41,8 +41,9 @@ from pathlib import Path
 
 import nbformat
 
+from tools.notebooks import find
+
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
 COURSE = ROOT / "build" / "course"
 COURSE_ID = "softmax-lab"
 POINTS = 1  # per exercise
@@ -419,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course", type=Path, default=COURSE, help="course folder (build/course)")
     parser.add_argument("--no-release", action="store_true", help="write source/ only")
     args = parser.parse_args(argv)
-    paths = args.paths or sorted(NOTEBOOKS.glob("*.ipynb"))
+    paths = args.paths or find()
     try:
         assignments = make_course(args.course, paths, release=not args.no_release)
     except (ExerciseShapeError, RuntimeError) as error:

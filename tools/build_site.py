@@ -20,9 +20,10 @@ import sys
 import time
 from pathlib import Path
 
+from tools.notebooks import find
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
 STAGE = BUILD / "site-src"
 DOCTREES = BUILD / "site-doctrees"
@@ -40,7 +41,7 @@ def stage_files(root: Path = ROOT) -> dict[str, Path]:
         relative = path.relative_to(docs)
         if path.is_file() and relative.parts[0] not in CONFIG_ONLY:
             files[relative.as_posix()] = path
-    for path in sorted((root / "notebooks").glob("*.ipynb")):
+    for path in find([root / "notebooks"]):
         files[f"notebooks/{path.name}"] = path
     for name in LICENCES:
         files[name] = root / name

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlencode
 
+from tools.notebooks import find
 from tools.project import home_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--branch", default="main")
     parser.add_argument("--repo", help="the git repository (default: pyproject's Homepage)")
     args = parser.parse_args(argv)
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+    for path in find():
         print(f"{path.stem}: {link(args.hub, path.name, args.repo, args.branch)}")
     return 0
 

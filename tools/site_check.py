@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.browser_check import CHROMIUM, CHROMIUM_ARGS, ensure_chromium
+from tools.notebooks import find
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWPORT = {"width": 1280, "height": 900}
@@ -169,7 +170,7 @@ def html_ids(path: Path) -> set[str]:
 def notebook_expectations(notebooks: Path) -> dict[str, dict[str, Any]]:
     """``{site page: what its notebook promises}``: figures, solution cells."""
     expected = {}
-    for path in sorted(notebooks.glob("*.ipynb")):
+    for path in find([notebooks]):
         notebook = json.loads(path.read_text(encoding="utf-8"))
         cells = notebook.get("cells", [])
         expected[f"notebooks/{path.stem}.html"] = {

@@ -4,7 +4,7 @@
   mapped to myst-nb's ``hide-input`` while the notebook is read (the committed notebooks
   are not touched).
 * ``{chapter-map}`` renders the chapter list from the notebooks' own ``# NN · Title``
-  headings (via ``tools.navigation`` where it offers them).
+  headings and ``**Question:**`` lines, through ``tools.navigation``.
 * ``.. softmax-api:: MODULE`` documents a module's public names from their docstrings.
 * Every chapter page gets a launch menu: Binder, and ``make lab`` on your own computer.
 """
@@ -15,10 +15,7 @@ import importlib
 import inspect
 import json
 import pkgutil
-import re
 import sys
-import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,114 +28,29 @@ from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ROOT / "notebooks"
 SOLUTION_TAG = "solution"
-HEADING = re.compile(r"^#\s+(\d{2})\s+·\s+(.+?)\s*$")
-BINDER = "https://mybinder.org"
 RUN_PAGE, RUN_ANCHOR = "run", "on-your-computer-make-lab"
 
 if str(ROOT) not in sys.path:  # tools/ lives at the repository root
     sys.path.insert(0, str(ROOT))
 
+from tools import navigation, project  # noqa: E402
 
 # --------------------------------------------------------------------------- the project
+# The home URL, the Binder links and the chapter list each have one source in tools/:
+# tools.project ([project.urls] Homepage in pyproject.toml) and tools.navigation (each
+# notebook's own "# NN · Title" heading and **Question:** line).
 
 
 def repository_url() -> str:
-    """The project's one home URL: tools.project where it exists, else pyproject's [project.urls]."""
+    return project.home_url().rstrip("/")
+
+
+def chapters(folder: Path) -> list[navigation.Chapter]:
     try:
-        project = importlib.import_module("tools.project")
-    except ImportError:
-        project = None
-    for name in ("HOME_URL", "REPOSITORY_URL", "home_url", "repository_url"):
-        value = getattr(project, name, None)
-        value = value() if callable(value) else value
-        if isinstance(value, str) and value:
-            return value.rstrip("/")
-    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"].get("urls", {})
-    for key in ("Homepage", "Repository", "Source", "homepage", "repository", "source"):
-        if urls.get(key):
-            return urls[key].rstrip("/")
-    raise RuntimeError("pyproject.toml has no [project.urls] Homepage for the site to link to")
-
-
-def binder_url(notebook: str) -> str:
-    """Binder link that opens ``notebook`` (a path from the repository root) in JupyterLab."""
-    try:
-        project = importlib.import_module("tools.project")
-        helper = getattr(project, "binder_url", None)
-    except ImportError:
-        helper = None
-    if callable(helper):
-        return helper(notebook)
-    owner_repo = repository_url().split("github.com/", 1)[-1]
-    return f"{BINDER}/v2/gh/{owner_repo}/HEAD?urlpath=lab/tree/{notebook}"
-
-
-# --------------------------------------------------------------------------- chapters
-
-
-@dataclass(frozen=True)
-class Chapter:
-    file: str  # 01_softmax_formula.ipynb
-    number: str  # 01
-    title: str  # The softmax formula
-    question: str  # the question it answers
-
-
-def heading(notebook: dict[str, Any]) -> tuple[str, str] | None:
-    """``("01", "The softmax formula")`` from the first ``# NN · Title`` line of a notebook."""
-    for cell in notebook.get("cells", []):
-        if cell.get("cell_type") != "markdown":
-            continue
-        source = "".join(cell.get("source", ""))
-        for line in source.splitlines():
-            match = HEADING.match(line)
-            if match:
-                return match.group(1), match.group(2)
-        return None  # only the first markdown cell may carry the heading
-    return None
-
-
-QUESTION = re.compile(r"^\*\*Question:\*\*\s+(\S.*?)\s*$", re.MULTILINE)
-
-
-def question(notebook: dict[str, Any]) -> str:
-    """The ``**Question:** ...`` line of the first markdown cell, else its opening sentence."""
-    cell = next(c for c in notebook["cells"] if c.get("cell_type") == "markdown")
-    text = "".join(cell.get("source", ""))
-    asked = QUESTION.search(text)
-    if asked:
-        return asked.group(1)
-    paragraphs = text.split("\n\n")
-    opening = " ".join(paragraphs[1].split()) if len(paragraphs) > 1 else ""
-    return re.split(r"(?<=[.?!])\s", opening, maxsplit=1)[0]
-
-
-def chapters(folder: Path = NOTEBOOKS) -> list[Chapter]:
-    """Every ``NN_*.ipynb`` in ``folder``, in order, as its own first cell states it.
-
-    tools.navigation is the one source of the chapter list; this reads the headings itself
-    only where that module does not offer ``chapters()``.
-    """
-    try:
-        navigation = importlib.import_module("tools.navigation")
-        listed = navigation.chapters
-    except (ImportError, AttributeError):
-        listed = None
-    if listed is not None:
-        try:
-            return [Chapter(c.file, c.number, c.title, c.question) for c in listed(folder)]
-        except SystemExit as error:  # its way of naming every notebook that breaks the rules
-            raise ExtensionError(f"chapter map: {error}") from None
-    found = []
-    for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-        head = heading(notebook)
-        if head is None:
-            raise ExtensionError(f"{path.name} does not start with a '# NN · Title' heading")
-        found.append(Chapter(path.name, head[0], head[1], question(notebook)))
-    return found
+        return navigation.chapters(folder)
+    except SystemExit as error:  # navigation's way of naming every notebook that breaks the rules
+        raise ExtensionError(f"chapter map: {error}") from None
 
 
 class ChapterMap(SphinxDirective):
@@ -281,7 +193,7 @@ def add_launch_menu(app: Sphinx, pagename: str, templatename: str, context: dict
                     "text": "Binder",
                     "tooltip": "Run this chapter on mybinder.org (nothing to install)",
                     "icon": "_static/images/logo_binder.svg",
-                    "url": binder_url(notebook),
+                    "url": project.binder_url(notebook),
                 },
                 {
                     "type": "link",
