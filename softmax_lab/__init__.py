@@ -49,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     "attention_weights": "attention",
     "scaled_dot_product_attention": "attention",
     "torch_attention_with_weights": "attention",
+    "off_by_one_softmax": "attention",
     # 08: softmax policies
     "boltzmann_probabilities": "policies",
     "discounted_returns": "policies",
@@ -68,6 +69,9 @@ _EXPORTS: dict[str, str] = {
     "gumbel_softmax": "alternatives",
     "sparsemax": "alternatives",
     "sparsemax_jvp": "alternatives",
+    "sparsemax_torch": "alternatives",
+    "sparsemax_loss": "alternatives",
+    "entmax15": "alternatives",
     # 10: softmax at scale
     "NormaliserState": "scale",
     "chunk_state": "scale",
@@ -122,10 +126,19 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs; never executed
-    from .alternatives import gumbel_max_sample, gumbel_softmax, sparsemax, sparsemax_jvp
+    from .alternatives import (
+        entmax15,
+        gumbel_max_sample,
+        gumbel_softmax,
+        sparsemax,
+        sparsemax_jvp,
+        sparsemax_loss,
+        sparsemax_torch,
+    )
     from .attention import (
         attention_weights,
         causal_mask,
+        off_by_one_softmax,
         padding_mask,
         scaled_dot_product_attention,
         torch_attention_with_weights,

@@ -5,18 +5,23 @@ r"""Alternatives to softmax, and ways of combining several softmax outputs (note
   returns a distribution, but low scores get probability exactly 0.
   :func:`sparsemax_jvp` is its Jacobian-vector product (the Jacobian is symmetric,
   so it is also the vector-Jacobian product that backpropagation needs).
+  :func:`sparsemax_torch` is the same map in torch, differentiable by autograd, and
+  :func:`sparsemax_loss` the loss it is trained with (cross-entropy would take log 0).
+* :func:`entmax15` (Peters, Niculae & Martins, ACL 2019): 1.5-entmax, between softmax
+  and sparsemax, by the exact sort-based algorithm.
 * :func:`gumbel_max_sample` and :func:`gumbel_softmax` (Jang, Gu & Poole 2017; Maddison,
   Mnih & Teh 2017): sampling from ``softmax(logits)`` as ``argmax(logits + Gumbel
   noise)``, and its relaxation, a softmax of the noisy logits at a temperature.
 * :func:`ensemble_average_probabilities`, :func:`ensemble_average_logits` and
   :func:`ensemble_vote`: three ways to combine the logits of an ensemble's members.
 
-Everything works along one axis of a batch (default the last), in NumPy.
+Everything works along one axis of a batch (default the last), in NumPy, except
+:func:`sparsemax_torch`, which imports torch when it is called.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -24,9 +29,15 @@ from numpy.typing import ArrayLike, NDArray
 from ._shared import as_real_array, as_vector_for, check_axis, check_temperature
 from .core import softmax
 
+if TYPE_CHECKING:  # torch is imported only when sparsemax_torch is called
+    import torch
+
 __all__ = [
     "sparsemax",
     "sparsemax_jvp",
+    "sparsemax_torch",
+    "sparsemax_loss",
+    "entmax15",
     "gumbel_max_sample",
     "gumbel_softmax",
     "ensemble_average_probabilities",
@@ -165,6 +176,184 @@ def sparsemax_jvp(x: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floa
     )
     product = np.where(support > 0, vector - mean_on_support, 0.0)  # 0, never -0.0, outside
     return product.astype(result_dtype, copy=False)
+
+
+def sparsemax_torch(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    r"""Sparsemax in torch, along ``dim``; autograd gives its Jacobian.
+
+    The same sort-based threshold as :func:`sparsemax`, written with torch operations
+    so that gradients flow: inside the support :math:`S` the gradient of
+    :math:`p_i = x_i - \tau` is :math:`\delta_{ij} - 1/|S|`, outside it is 0 (what
+    :func:`sparsemax_jvp` computes).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Real, finite scores (floating point), with at least one entry along ``dim``.
+    dim : int, optional
+        The dimension to normalise over (default -1).
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape and dtype as ``x``; each slice along ``dim`` is a distribution with
+        exact zeros below the threshold.
+
+    Raises
+    ------
+    TypeError
+        ``x`` is not a floating-point torch tensor.
+    ValueError
+        ``x`` is 0-dimensional, empty along ``dim``, or holds NaN or inf.
+
+    Examples
+    --------
+    >>> import torch
+    >>> sparsemax_torch(torch.tensor([0.8, 0.6, 0.1], dtype=torch.float64))
+    tensor([0.6000, 0.4000, 0.0000], dtype=torch.float64)
+    """
+    import torch
+
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point torch.Tensor; got {type(x).__name__}")
+    if x.dim() == 0 or x.shape[dim] == 0:
+        raise ValueError("x must have at least one entry along dim")
+    if not torch.isfinite(x).all():
+        raise ValueError("x must contain only finite numbers; got NaN or inf")
+    ordered = torch.sort(x, dim=dim, descending=True).values
+    cumulative = ordered.cumsum(dim)
+    shape = [1] * x.dim()
+    shape[dim] = x.shape[dim]
+    k = torch.arange(1, x.shape[dim] + 1, dtype=x.dtype, device=x.device).view(shape)
+    support = (1 + k * ordered > cumulative).sum(dim=dim, keepdim=True).clamp(min=1)
+    tau = (cumulative.gather(dim, support - 1) - 1) / support.to(x.dtype)
+    return torch.clamp(x - tau, min=0)
+
+
+def sparsemax_loss(x: ArrayLike, target: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
+    r"""The sparsemax loss of Martins & Astudillo (2016), one value per slice.
+
+    .. math::
+
+        L(z, k) = -z_k + \tfrac12 \sum_{j \in S(z)} \left(z_j^2 - \tau(z)^2\right)
+        + \tfrac12,
+
+    :math:`S(z)` the support and :math:`\tau(z)` the threshold of
+    :math:`\mathrm{sparsemax}(z)`. Its gradient in :math:`z` is
+    :math:`\mathrm{sparsemax}(z) - e_k`, as softmax cross-entropy's is
+    :math:`\mathrm{softmax}(z) - e_k`; it is :math:`\ge 0`, and 0 exactly when
+    :math:`z_k \ge 1 + \max_{j \ne k} z_j` (the target gets probability 1 with a
+    margin of 1). Unlike :math:`-\log \mathrm{sparsemax}(z)_k` it is finite when
+    the target gets probability 0.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores, real and finite, at least one dimension.
+    target : array_like of int
+        The target class of each slice: shape ``x``'s shape without ``axis``, entries in
+        ``0 .. n - 1``.
+    axis : int, optional
+        The class axis (default -1).
+
+    Returns
+    -------
+    ndarray
+        One loss per slice: ``x``'s shape without ``axis`` (a 0-d array for a vector).
+
+    Raises
+    ------
+    ValueError
+        Bad ``x`` (see :func:`sparsemax`); ``target`` of the wrong shape or out of range.
+    TypeError
+        ``target`` not integer.
+
+    Examples
+    --------
+    >>> float(sparsemax_loss([3.0, 1.0, 0.0], 0))  # probability 1 with a margin of 2
+    0.0
+    >>> float(sparsemax_loss([0.8, 0.6, 0.1], 1))  # p = [0.6, 0.4, 0]
+    0.36
+    >>> float(sparsemax_loss([2.0, 0.0, 0.0], 2))  # the target gets p = 0: still finite
+    2.0
+    """
+    array, result_dtype, axis = _finite_scores(x, axis)
+    labels = np.asarray(target)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"target must hold integers (class indices); got dtype {labels.dtype}")
+    expected = array.shape[:axis] + array.shape[axis + 1 :]
+    if labels.shape != expected:
+        raise ValueError(f"target must have shape {expected} (x without axis); got {labels.shape}")
+    n = array.shape[axis]
+    if np.any(labels < 0) or np.any(labels >= n):
+        raise ValueError(f"target must lie in 0..{n - 1}; got {labels.min()}..{labels.max()}")
+    tau = _threshold(array, axis)
+    p = np.maximum(array - tau, 0.0)
+    # sum over S of z_j^2 - tau^2 = sum of p_j (p_j + 2 tau) = |p|^2 + 2 tau, so
+    # L = |p|^2 / 2 + 1/2 - (z_k - tau), which is 0 when p = e_k; rounding aside:
+    chosen = np.take_along_axis(array - tau, np.expand_dims(labels, axis), axis=axis)
+    loss = 0.5 * np.sum(p**2, axis=axis) + 0.5 - np.squeeze(chosen, axis=axis)
+    only_target = np.sum(p > 0, axis=axis) == 1
+    only_target &= np.squeeze(
+        np.take_along_axis(p, np.expand_dims(labels, axis), axis=axis) > 0, axis=axis
+    )
+    loss = np.where(only_target, 0.0, np.maximum(loss, 0.0))
+    return loss.astype(result_dtype, copy=False)
+
+
+def entmax15(x: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
+    r"""1.5-entmax: :math:`p_i = [x_i / 2 - \tau]_+^2`, with :math:`\tau` making the sum 1.
+
+    Between softmax (:math:`\alpha = 1`, never 0) and sparsemax (:math:`\alpha = 2`,
+    piecewise linear), 1.5-entmax (Peters, Niculae & Martins 2019) is sparse *and*
+    smooth. :math:`\tau` comes exactly from a sort: with :math:`u = x / 2` in
+    decreasing order, for each support size :math:`k` let :math:`\mu_k` be the mean and
+    :math:`s_k` the sum of squared deviations of the top :math:`k`, and
+    :math:`\tau_k = \mu_k - \sqrt{(1 - s_k)/k}`; the support is the largest :math:`k`
+    with :math:`\tau_k \le u_{(k)}`.
+
+    Parameters
+    ----------
+    x : array_like
+        Scores, real and finite, at least one dimension.
+    axis : int, optional
+        The axis to normalise over (default -1).
+
+    Returns
+    -------
+    ndarray
+        Probabilities of ``x``'s shape (float dtypes as :func:`sparsemax`), summing to 1
+        along ``axis``, exactly 0 where :math:`x_i / 2 \le \tau`.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`sparsemax`.
+
+    Examples
+    --------
+    >>> entmax15([0.0, 0.0])
+    array([0.5, 0.5])
+    >>> entmax15([3.0, 0.0, -1.0]).round(4)  # sparsemax gives [1, 0, 0]
+    array([1., 0., 0.])
+    >>> entmax15([1.0, 0.5, -1.0]).round(4)  # sparsemax gives [0.75, 0.25, 0]
+    array([0.674, 0.326, 0.   ])
+    """
+    array, result_dtype, axis = _finite_scores(x, axis)
+    u = np.moveaxis(array, axis, -1) / 2
+    u = u - u.max(axis=-1, keepdims=True)  # shift invariant; keeps the squares small
+    ordered = -np.sort(-u, axis=-1)
+    k = np.arange(1, u.shape[-1] + 1, dtype=u.dtype)
+    mean = np.cumsum(ordered, axis=-1) / k
+    mean_of_squares = np.cumsum(ordered**2, axis=-1) / k
+    spread = k * (mean_of_squares - mean**2)  # sum of squared deviations of the top k
+    delta = np.maximum((1 - spread) / k, 0.0)
+    tau_k = mean - np.sqrt(delta)
+    support = np.maximum(np.sum(tau_k <= ordered, axis=-1, keepdims=True), 1)
+    tau = np.take_along_axis(tau_k, support - 1, axis=-1)
+    p = np.maximum(u - tau, 0.0) ** 2
+    p = p / p.sum(axis=-1, keepdims=True)  # rounding only: the sum is 1 up to it
+    return np.moveaxis(p, -1, axis).astype(result_dtype, copy=False)
 
 
 def _check_generator(rng: Any) -> np.random.Generator:

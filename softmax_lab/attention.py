@@ -21,6 +21,9 @@ distribution to normalise; here its weights and its output are all zeros. That i
 ``softmax(..., where=mask)`` gives, and what ``torch.nn.functional.scaled_dot_product_attention``
 returns on the CPU with the pinned torch (fused GPU kernels have returned NaN in other
 versions); a plain ``torch.softmax`` over a row of ``-inf`` gives NaN.
+
+:func:`off_by_one_softmax` is softmax with an implicit extra logit 0 (a 1 added to the
+denominator): its weights may sum to less than 1, so a query can attend to (almost) nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +34,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._shared import as_real_array, broadcast_attention_mask, check_attention_shapes, check_count
+from ._shared import (
+    as_real_array,
+    broadcast_attention_mask,
+    check_attention_shapes,
+    check_axis,
+    check_count,
+)
 from .core import softmax
 
 if TYPE_CHECKING:  # torch is imported only when the torch version is called
@@ -43,6 +52,7 @@ __all__ = [
     "attention_weights",
     "scaled_dot_product_attention",
     "torch_attention_with_weights",
+    "off_by_one_softmax",
 ]
 
 
@@ -259,3 +269,51 @@ def torch_attention_with_weights(
     weights = torch.softmax(torch.where(nothing, 0.0, scores), dim=-1)
     weights = torch.where(nothing, 0.0, weights)
     return weights @ value, weights
+
+
+def off_by_one_softmax(x: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
+    r"""Softmax with an implicit extra zero logit: :math:`e^{x_i} / (1 + \sum_j e^{x_j})`.
+
+    It equals ``softmax`` of ``x`` with a 0 appended along ``axis``, that entry dropped.
+    The weights sum to :math:`1 - 1/(1 + \sum_j e^{x_j}) < 1`: when every score is low,
+    all weights go to 0, so an attention head can "attend to nothing". Computed stably:
+    shifted by :math:`m = \max(0, \max_j x_j)`, the 1 becomes :math:`e^{-m}`.
+
+    Parameters
+    ----------
+    x : array_like
+        Real scores (``-inf`` allowed: weight 0), at least one dimension.
+    axis : int, optional
+        The axis to normalise over (default -1).
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``x``, entries in [0, 1), each slice summing to less than 1.
+
+    Raises
+    ------
+    ValueError
+        ``x`` is a scalar, or holds NaN or ``+inf``.
+    TypeError
+        Complex, object or string input; a non-integer ``axis``.
+
+    Examples
+    --------
+    >>> off_by_one_softmax([0.0, 0.0, 0.0])  # softmax of [0, 0, 0, 0] without the extra 0
+    array([0.25, 0.25, 0.25])
+    >>> off_by_one_softmax([-20.0, -20.0]).sum() < 1e-8  # nothing attended to
+    np.True_
+    >>> off_by_one_softmax([1000.0, 1000.0])  # no overflow
+    array([0.5, 0.5])
+    """
+    array, result_dtype = as_real_array(x)
+    if array.ndim == 0:
+        raise ValueError("x must have at least one dimension (a score per key); got a scalar")
+    axis = check_axis(axis, array.ndim)
+    if np.any(np.isnan(array)) or np.any(array == np.inf):
+        raise ValueError("x must not contain NaN or +inf (-inf is allowed: weight 0)")
+    shift = np.maximum(np.max(array, axis=axis, keepdims=True), 0.0)
+    exps = np.exp(array - shift)
+    result = exps / (np.exp(-shift) + np.sum(exps, axis=axis, keepdims=True))
+    return result.astype(result_dtype, copy=False)

@@ -30,20 +30,24 @@ vectors = st.integers(1, 8).flatmap(
 
 
 def _projection_by_enumeration(x: np.ndarray) -> np.ndarray:
-    """The closest simplex point, by trying every support set (independent of the sort trick)."""
-    best, best_distance = None, math.inf
+    """The closest simplex point, by trying every support set (independent of the sort trick).
+
+    A support S with tau = (sum of x over S - 1) / |S| gives the projection when it meets the
+    optimality (KKT) conditions: x_i > tau on S, x_j <= tau off S. (Comparing distances
+    instead fails at the 1e-8 scale, where distances differ by less than their rounding.)
+    """
     n = len(x)
     for size in range(1, n + 1):
         for support in itertools.combinations(range(n), size):
             chosen = list(support)
             tau = (x[chosen].sum() - 1) / size
-            p = np.zeros(n)
-            p[chosen] = x[chosen] - tau
-            if np.all(p >= -1e-12):
-                distance = np.sum((p - x) ** 2)
-                if distance < best_distance - 1e-12:
-                    best, best_distance = p, distance
-    return best
+            outside = np.ones(n, dtype=bool)
+            outside[chosen] = False
+            if np.all(x[chosen] - tau >= -1e-12) and np.all(x[outside] - tau <= 1e-12):
+                p = np.zeros(n)
+                p[chosen] = x[chosen] - tau
+                return p
+    raise AssertionError(f"no support meets the optimality conditions for {x}")
 
 
 # --- sparsemax -------------------------------------------------------------------------
@@ -278,3 +282,132 @@ def test_ensembles_reject_bad_shapes(combine):
         combine([1.0, 2.0])
     with pytest.raises(ValueError, match="axis"):
         combine(np.zeros((2, 3)), axis=0)
+
+
+# --- sparsemax in torch, the sparsemax loss, 1.5-entmax -------------------------------------
+
+
+def test_sparsemax_torch_matches_numpy_and_its_gradient_is_the_jvp():
+    from softmax_lab.alternatives import sparsemax_torch
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(50, 7)) * 2
+    xt = torch.tensor(x, requires_grad=True)
+    p = sparsemax_torch(xt)
+    assert np.allclose(p.detach().numpy(), sparsemax(x))
+    v = rng.normal(size=(50, 7))
+    (grad,) = torch.autograd.grad((p * torch.tensor(v)).sum(), xt)
+    assert np.allclose(grad.numpy(), sparsemax_jvp(x, v))  # J is symmetric: vjp == jvp
+    assert np.allclose(sparsemax_torch(torch.tensor(x.T), dim=0).numpy(), sparsemax(x).T)
+
+
+def test_sparsemax_torch_rejects_bad_input():
+    from softmax_lab.alternatives import sparsemax_torch
+
+    with pytest.raises(TypeError, match="x must be a floating-point torch.Tensor"):
+        sparsemax_torch(np.zeros(3))
+    with pytest.raises(TypeError, match="floating-point"):
+        sparsemax_torch(torch.tensor([1, 2]))
+    with pytest.raises(ValueError, match="NaN or inf"):
+        sparsemax_torch(torch.tensor([1.0, float("nan")]))
+    with pytest.raises(ValueError, match="at least one entry"):
+        sparsemax_torch(torch.zeros(0))
+
+
+def _fenchel_young(z: np.ndarray, k: int) -> float:
+    """The sparsemax loss as a Fenchel-Young loss: <z, p - y> - |p|^2/2 + |y|^2/2."""
+    p = sparsemax(z)
+    y = np.eye(len(z))[k]
+    return float(z @ (p - y) - p @ p / 2 + 0.5)
+
+
+def test_sparsemax_loss_hand_values_and_fenchel_young_form():
+    from softmax_lab.alternatives import sparsemax_loss
+
+    assert sparsemax_loss([0.8, 0.6, 0.1], 1) == pytest.approx(0.36)  # -0.6 + 0.46 + 0.5
+    assert sparsemax_loss([2.0, 0.0, 0.0], 2) == pytest.approx(2.0)  # finite at p = 0
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(40, 6)) * 2
+    k = rng.integers(0, 6, size=40)
+    expected = [_fenchel_young(row, label) for row, label in zip(z, k, strict=True)]
+    assert np.allclose(sparsemax_loss(z, k), expected)
+    assert np.allclose(sparsemax_loss(z.T, k, axis=0), expected)
+
+
+def test_sparsemax_loss_gradient_is_sparsemax_minus_one_hot():
+    from softmax_lab.alternatives import sparsemax_loss
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        z, k = rng.normal(size=5) * 2, int(rng.integers(0, 5))
+        eps = 1e-6
+        numeric = [
+            (sparsemax_loss(z + eps * e, k) - sparsemax_loss(z - eps * e, k)) / (2 * eps)
+            for e in np.eye(5)
+        ]
+        assert np.allclose(numeric, sparsemax(z) - np.eye(5)[k], atol=1e-5)
+
+
+def test_sparsemax_loss_is_zero_exactly_with_a_margin_of_one():
+    from softmax_lab.alternatives import sparsemax_loss
+
+    rng = np.random.default_rng(6)
+    z = rng.normal(size=(500, 5)) * 3
+    k = rng.integers(0, 5, size=500)
+    loss = sparsemax_loss(z, k)
+    assert np.all(loss >= 0)
+    others = np.where(np.eye(5)[k] == 1, -np.inf, z).max(axis=1)
+    margin = z[np.arange(500), k] - others
+    assert np.all(loss[margin >= 1 + 1e-9] == 0) and np.all(loss[margin < 1 - 1e-9] > 0)
+
+
+def test_sparsemax_loss_rejects_bad_targets():
+    from softmax_lab.alternatives import sparsemax_loss
+
+    with pytest.raises(TypeError, match="target must hold integers"):
+        sparsemax_loss([1.0, 2.0], 0.5)
+    with pytest.raises(ValueError, match="target must have shape"):
+        sparsemax_loss([[1.0, 2.0]], [0, 1])
+    with pytest.raises(ValueError, match="target must lie in 0..1"):
+        sparsemax_loss([1.0, 2.0], 2)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        sparsemax_loss([1.0, np.inf], 0)
+
+
+def _entmax_by_bisection(x: np.ndarray) -> np.ndarray:
+    """1.5-entmax from its definition: bisection on tau until sum([x/2 - tau]_+^2) = 1."""
+    u = x / 2
+    low, high = u.max() - 1, u.max()  # the sum is >= 1 at low, 0 at high
+    for _ in range(200):
+        tau = (low + high) / 2
+        if np.sum(np.maximum(u - tau, 0) ** 2) >= 1:
+            low = tau
+        else:
+            high = tau
+    return np.maximum(u - low, 0) ** 2
+
+
+def test_entmax15_matches_bisection_and_a_hand_value():
+    from softmax_lab.alternatives import entmax15
+
+    rng = np.random.default_rng(7)
+    for scale in (0.1, 1, 5):
+        for row in rng.normal(size=(30, 6)) * scale:
+            assert np.allclose(entmax15(row), _entmax_by_bisection(row), atol=1e-10)
+    a = (0.5 + math.sqrt(0.25 + 7.5)) / 4  # (a)^2 + (a - 1/4)^2 = 1 for x = [1, 0.5, -1]
+    assert np.allclose(entmax15([1.0, 0.5, -1.0]), [a**2, (a - 0.25) ** 2, 0])
+
+
+def test_entmax15_properties_and_errors():
+    from softmax_lab.alternatives import entmax15
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(20, 8)) * 3
+    p = entmax15(x)
+    assert np.allclose(p.sum(axis=1), 1) and np.all(p >= 0) and np.any(p == 0)
+    assert np.allclose(entmax15(x + 100), p) and np.allclose(entmax15(x.T, axis=0), p.T)
+    assert entmax15(np.float32([1, 2])).dtype == np.float32
+    with pytest.raises(ValueError, match="NaN or inf"):
+        entmax15([1.0, np.nan])
+    with pytest.raises(ValueError, match="scalar"):
+        entmax15(1.0)

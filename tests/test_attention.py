@@ -264,3 +264,32 @@ def test_torch_version_fully_masked_gradient_is_finite():
     for tensor in (q, k, v):
         assert torch.isfinite(tensor.grad).all()
     assert torch.all(q.grad[0] == 0)  # a query that sees nothing gets no gradient
+
+
+# --- softmax with an implicit zero logit ------------------------------------------------
+
+
+def test_off_by_one_softmax_is_softmax_with_an_extra_zero_logit():
+    from scipy.special import softmax as scipy_softmax
+
+    from softmax_lab.attention import off_by_one_softmax
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(4, 5)) * 3
+    padded = np.concatenate([np.zeros((4, 1)), x], axis=1)
+    assert np.allclose(off_by_one_softmax(x), scipy_softmax(padded, axis=1)[:, 1:])
+    assert np.allclose(off_by_one_softmax(x.T, axis=0), off_by_one_softmax(x).T)
+    assert np.all(off_by_one_softmax(x).sum(axis=1) < 1)
+
+
+def test_off_by_one_softmax_extremes():
+    from softmax_lab.attention import off_by_one_softmax
+
+    assert np.allclose(off_by_one_softmax([1000.0, 1000.0]), [0.5, 0.5])  # no overflow
+    assert np.all(off_by_one_softmax([-800.0, -900.0]) == 0)  # nothing attended to
+    assert np.allclose(off_by_one_softmax([0.0, -np.inf]), [0.5, 0.0])
+    assert off_by_one_softmax(np.float32([0.0])).dtype == np.float32
+    with pytest.raises(ValueError, match="NaN or \\+inf"):
+        off_by_one_softmax([np.inf, 0.0])
+    with pytest.raises(ValueError, match="scalar"):
+        off_by_one_softmax(0.0)
