@@ -122,7 +122,12 @@ def _as_tensor(x: ArrayLike | torch.Tensor, name: str) -> torch.Tensor:
         ) from error
 
 
-def _features(x: ArrayLike | torch.Tensor, name: str, device: torch.device) -> torch.Tensor:
+def _features(
+    x: ArrayLike | torch.Tensor,
+    name: str,
+    device: torch.device,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
     tensor = _as_tensor(x, name)
     if (
         tensor.dtype == torch.bool
@@ -134,7 +139,7 @@ def _features(x: ArrayLike | torch.Tensor, name: str, device: torch.device) -> t
         raise ValueError(
             f"{name} must be 2-D (samples x features); got shape {tuple(tensor.shape)}"
         )
-    return tensor.to(device=device, dtype=torch.float32)
+    return tensor.to(device=device, dtype=dtype)
 
 
 _INTS = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
@@ -158,6 +163,14 @@ def _labels(y: ArrayLike | torch.Tensor, name: str, n: int, device: torch.device
 def _model_device(model: nn.Module) -> torch.device:
     parameter = next(model.parameters(), None)
     return parameter.device if parameter is not None else torch.device("cpu")
+
+
+def _model_dtype(model: nn.Module) -> torch.dtype:
+    """The floating dtype of the model's parameters (features are cast to it); float32 if none."""
+    parameter = next(model.parameters(), None)
+    if parameter is None or not parameter.is_floating_point():
+        return torch.float32
+    return parameter.dtype
 
 
 @contextmanager
@@ -195,7 +208,7 @@ def evaluate(
     True
     """
     device = _model_device(model)
-    inputs = _features(x, "x", device)
+    inputs = _features(x, "x", device, _model_dtype(model))
     targets = _labels(y, "y", len(inputs), device)
     loss_fn = loss_fn if loss_fn is not None else nn.CrossEntropyLoss()
     was_training = model.training
@@ -209,11 +222,18 @@ def evaluate(
 
 
 def _options(
-    epochs: int, batch_size: int, lr: float, optimizer: str, eps: float
+    epochs: int, batch_size: int, lr: float, optimizer: str, eps: float, weight_decay: float
 ) -> tuple[int, int, Callable[[Iterable[torch.Tensor]], torch.optim.Optimizer]]:
     """Check the training options; return the counts and an optimizer factory."""
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
+    if (
+        isinstance(weight_decay, bool)
+        or not isinstance(weight_decay, (int, float))
+        or not (math.isfinite(weight_decay) and weight_decay >= 0)
+    ):
+        raise ValueError(f"weight_decay must be a finite number >= 0; got {weight_decay!r}")
+    decay = float(weight_decay)
     for name, value in (("lr", lr), ("eps", eps)):
         if (
             isinstance(value, bool)
@@ -222,9 +242,17 @@ def _options(
         ):
             raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
     if optimizer == "adam":
-        return epochs, batch_size, lambda params: torch.optim.Adam(params, lr=lr, eps=eps)
+        return (
+            epochs,
+            batch_size,
+            lambda params: torch.optim.Adam(params, lr=lr, eps=eps, weight_decay=decay),
+        )
     if optimizer == "sgd":
-        return epochs, batch_size, lambda params: torch.optim.SGD(params, lr=lr)
+        return (
+            epochs,
+            batch_size,
+            lambda params: torch.optim.SGD(params, lr=lr, weight_decay=decay),
+        )
     raise ValueError(f"optimizer must be one of ['adam', 'sgd']; got {optimizer!r}")
 
 
@@ -240,8 +268,10 @@ def train(
     lr: float = 1e-3,
     optimizer: str = "adam",
     eps: float = 1e-7,
+    weight_decay: float = 0.0,
     loss_fn: LossFunction | None = None,
     seed: int = 0,
+    on_epoch: Callable[[int], object] | None = None,
 ) -> History:
     r"""Train ``model`` in place with mini-batches; return the per-epoch :class:`History`.
 
@@ -254,7 +284,9 @@ def train(
     Parameters
     ----------
     model : torch.nn.Module
-        Maps a (batch, features) float32 tensor to (batch, classes) logits.
+        Maps a (batch, features) tensor to (batch, classes) logits. The features are
+        cast to the dtype of the model's parameters (float32 unless the model is, say,
+        float64).
     x_train, y_train : array_like or Tensor
         Features (2-D, real) and integer class indices (1-D).
     x_val, y_val : array_like or Tensor, optional
@@ -269,11 +301,19 @@ def train(
     eps : float, optional
         Adam's :math:`\epsilon`; default 1e-7, Keras' default (torch's own is 1e-8).
         Ignored by SGD.
+    weight_decay : float, optional
+        The optimizer's ``weight_decay`` (default 0): :math:`\lambda w` is added to every
+        parameter's gradient (biases included), the gradient of an L2 penalty
+        :math:`\tfrac{\lambda}{2}\lVert w \rVert^2`. Must be finite and >= 0.
     loss_fn : callable, optional
         ``loss_fn(outputs, targets)``; default :class:`torch.nn.CrossEntropyLoss`, which
         expects logits.
     seed : int, optional
         Seeds the shuffling.
+    on_epoch : callable, optional
+        Called as ``on_epoch(epoch)`` (counted from 1) after each epoch and its
+        validation, with the model holding that epoch's weights: record anything else
+        you want per epoch.
 
     Returns
     -------
@@ -295,11 +335,13 @@ def train(
     >>> history.train_loss[-1] < history.train_loss[0], history.train_accuracy[-1]
     (True, 1.0)
     """
-    epochs, batch_size, make_optimizer = _options(epochs, batch_size, lr, optimizer, eps)
+    epochs, batch_size, make_optimizer = _options(
+        epochs, batch_size, lr, optimizer, eps, weight_decay
+    )
     if (x_val is None) != (y_val is None):
         raise ValueError("give both x_val and y_val, or neither")
-    device = _model_device(model)
-    x = _features(x_train, "x_train", device)
+    device, dtype = _model_device(model), _model_dtype(model)
+    x = _features(x_train, "x_train", device, dtype)
     y = _labels(y_train, "y_train", len(x), device)
     if len(x) == 0:
         raise ValueError("x_train has no rows")
@@ -308,12 +350,14 @@ def train(
     shuffler = torch.Generator().manual_seed(seed)
     history = History()
     with _one_cpu_thread(device):
-        for _ in range(epochs):
+        for epoch in range(1, epochs + 1):
             _train_one_epoch(model, x, y, batch_size, loss_fn, step, shuffler, history)
             if x_val is not None and y_val is not None:
                 val_loss, val_accuracy = evaluate(model, x_val, y_val, loss_fn)
                 history.val_loss.append(val_loss)
                 history.val_accuracy.append(val_accuracy)
+            if on_epoch is not None:
+                on_epoch(epoch)
     return history
 
 
@@ -361,7 +405,9 @@ def train_many(
     lr: float = 1e-3,
     optimizer: str = "adam",
     eps: float = 1e-7,
+    weight_decay: float = 0.0,
     loss_fn: LossFunction | None = None,
+    on_epoch: Callable[[int], object] | None = None,
 ) -> list[History]:
     """Train several models of one architecture side by side: :func:`train` for each, at once.
 
@@ -379,9 +425,12 @@ def train_many(
         Models with the same parameter names and shapes, on one device, trained in place.
     seeds : sequence of int, optional
         One shuffling seed per model (default ``0, 1, ...``), as ``seed`` of :func:`train`.
-    x_train, y_train, x_val, y_val, epochs, batch_size, lr, optimizer, eps, loss_fn
+    x_train, y_train, x_val, y_val, epochs, batch_size, lr, optimizer, eps, weight_decay, loss_fn
         As for :func:`train`. ``loss_fn`` must work under :func:`torch.vmap` (the
         functions of ``torch.nn.functional`` and the losses of ``torch.nn`` do).
+    on_epoch : callable, optional
+        As for :func:`train`: ``on_epoch(epoch)`` after each epoch, when every model
+        holds that epoch's weights.
 
     Returns
     -------
@@ -416,17 +465,19 @@ def train_many(
     seeds = list(range(len(models))) if seeds is None else [int(s) for s in seeds]
     if len(seeds) != len(models):
         raise ValueError(f"give one seed per model ({len(models)}); got {len(seeds)}")
-    epochs, batch_size, make_optimizer = _options(epochs, batch_size, lr, optimizer, eps)
+    epochs, batch_size, make_optimizer = _options(
+        epochs, batch_size, lr, optimizer, eps, weight_decay
+    )
     if (x_val is None) != (y_val is None):
         raise ValueError("give both x_val and y_val, or neither")
-    device = _model_device(models[0])
-    x = _features(x_train, "x_train", device)
+    device, dtype = _model_device(models[0]), _model_dtype(models[0])
+    x = _features(x_train, "x_train", device, dtype)
     y = _labels(y_train, "y_train", len(x), device)
     if len(x) == 0:
         raise ValueError("x_train has no rows")
     validation = None
     if x_val is not None and y_val is not None:
-        xv = _features(x_val, "x_val", device)
+        xv = _features(x_val, "x_val", device, dtype)
         validation = (xv, _labels(y_val, "y_val", len(xv), device))
     loss_fn = loss_fn if loss_fn is not None else nn.CrossEntropyLoss()
     params, buffers = stack_module_state(models)
@@ -441,7 +492,7 @@ def train_many(
     histories = [History() for _ in models]
     n, k = len(x), len(models)
     with _one_cpu_thread(device):
-        for _ in range(epochs):
+        for epoch in range(1, epochs + 1):
             skeleton.train()
             orders = torch.stack([torch.randperm(n, generator=g) for g in shufflers]).to(device)
             xs, ys = x[orders], y[orders]
@@ -473,11 +524,19 @@ def train_many(
                 ):
                     history.val_loss.append(loss)
                     history.val_accuracy.append(accuracy)
+            if on_epoch is not None:
+                _copy_back(models, params)
+                on_epoch(epoch)
+    _copy_back(models, params)
+    return histories
+
+
+def _copy_back(models: Sequence[nn.Module], params: dict[str, torch.Tensor]) -> None:
+    """Write the stacked parameters back into the models they came from."""
     with torch.no_grad():
         for i, model in enumerate(models):
             for name, parameter in model.named_parameters():
                 parameter.copy_(params[name][i])
-    return histories
 
 
 def predict_proba(model: nn.Module, x: ArrayLike | torch.Tensor) -> NDArray[np.float64]:
@@ -498,7 +557,7 @@ def predict_proba(model: nn.Module, x: ArrayLike | torch.Tensor) -> NDArray[np.f
     device = _model_device(model)
     tensor = _as_tensor(x, "x")
     single = tensor.ndim == 1
-    inputs = _features(tensor[None] if single else tensor, "x", device)
+    inputs = _features(tensor[None] if single else tensor, "x", device, _model_dtype(model))
     was_training = model.training
     model.eval()
     with torch.no_grad():

@@ -15,6 +15,7 @@ from softmax_lab import predict_proba
 from softmax_lab.exercises.classifier import (
     check_double_softmax_floor,
     check_flower_probabilities,
+    check_mean_confidence,
     check_training_step,
 )
 from tests.conftest import forgets_return, none_reported, says, stub, unfinished
@@ -220,3 +221,70 @@ def test_double_softmax_floor_rejects_each_mistake_by_name(wrong, feedback):
 def test_double_softmax_floor_stub_and_none():
     assert unfinished(check_double_softmax_floor(stub))
     assert none_reported(check_double_softmax_floor(forgets_return))
+
+
+# --- 5.4 mean confidence ------------------------------------------------------------------
+
+
+def confidence_torch(model, x):
+    with torch.no_grad():
+        return torch.softmax(model(x), dim=1).max(dim=1).values.mean().item()
+
+
+def confidence_numpy(model, x):
+    logits = model(x).detach().numpy().astype(np.float64)
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return float((p / p.sum(axis=1, keepdims=True)).max(axis=1).mean())
+
+
+def confidence_logsumexp(model, x):
+    z = model(x).detach()  # the top probability is exp(max z - logsumexp z)
+    return float(torch.exp(z.max(dim=1).values - torch.logsumexp(z, dim=1)).mean())
+
+
+def confidence_library(model, x):
+    return float(predict_proba(model, x).max(axis=1).mean())
+
+
+@pytest.mark.parametrize(
+    "right", [confidence_torch, confidence_numpy, confidence_logsumexp, confidence_library]
+)
+def test_mean_confidence_accepts_correct_answers_in_different_styles(right):
+    report = check_mean_confidence(right)
+    assert report.passed, str(report)
+
+
+def _with_no_grad(f):
+    def answer(model, x):
+        with torch.no_grad():
+            return float(f(model(x)))
+
+    return answer
+
+
+CONFIDENCE_MISTAKES = [
+    (_with_no_grad(lambda z: z.max(dim=1).values.mean()), "mean largest logit"),
+    (_with_no_grad(lambda z: torch.softmax(z, dim=0).max(dim=1).values.mean()), "dim=0"),
+    (_with_no_grad(lambda z: torch.softmax(z, dim=1).mean()), "mean of all probabilities"),
+    (_with_no_grad(lambda z: torch.softmax(z, dim=1).argmax(dim=1).float().mean()), "argmax"),
+    (_with_no_grad(lambda z: torch.softmax(z, dim=1).max()), "one max over the whole batch"),
+    (_with_no_grad(lambda z: F.log_softmax(z, dim=1).max(dim=1).values.mean()), "log-probab"),
+    (_with_no_grad(lambda z: torch.sigmoid(z).max(dim=1).values.mean()), "sigmoid"),
+    (_with_no_grad(lambda z: torch.softmax(z, dim=1).max(dim=1).values.median()), "median"),
+    (lambda model, x: torch.softmax(model(x), dim=1).max(dim=1).values.mean(), "Python float"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "feedback"), CONFIDENCE_MISTAKES)
+def test_mean_confidence_rejects_each_mistake_by_name(wrong, feedback):
+    report = check_mean_confidence(wrong)
+    assert not report.passed
+    assert says(report, feedback), report.failures
+
+
+def test_mean_confidence_stub_none_and_square_case():
+    assert unfinished(check_mean_confidence(stub))
+    assert none_reported(check_mean_confidence(forgets_return))
+    # the square batch (4 rows, 4 classes) is where dim=0 runs without an error
+    report = check_mean_confidence(CONFIDENCE_MISTAKES[1][0])
+    assert says(report, "batch 2 (4x4 logits)"), report.failures

@@ -309,6 +309,9 @@ def test_predict_proba_restores_training_mode():
         ({"lr": -1e-3}, ValueError, "lr"),
         ({"lr": float("nan")}, ValueError, "lr"),
         ({"eps": 0.0}, ValueError, "eps"),
+        ({"weight_decay": -0.1}, ValueError, "weight_decay"),
+        ({"weight_decay": float("inf")}, ValueError, "weight_decay"),
+        ({"weight_decay": True}, ValueError, "weight_decay"),
         ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
         ({"x_val": np.zeros((2, 4))}, ValueError, "x_val"),
     ],
@@ -355,3 +358,84 @@ def test_cuda_training_agrees_with_cpu(iris, monkeypatch):
         probabilities[name] = predict_proba(model, iris.x_test)
     np.testing.assert_allclose(probabilities["cuda"], probabilities["cpu"], atol=2e-3)
     np.testing.assert_array_equal(probabilities["cuda"].argmax(1), probabilities["cpu"].argmax(1))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_weight_decay_is_torch_optims_weight_decay(iris, optimizer):
+    model, reference = make_mlp(seed=2), make_mlp(seed=2)
+    lr = 1e-2 if optimizer == "adam" else 0.1
+    train(
+        model,
+        iris.x_train,
+        iris.y_train,
+        epochs=2,
+        batch_size=32,
+        lr=lr,
+        optimizer=optimizer,
+        weight_decay=0.05,
+        seed=4,
+    )
+    x, y = torch.tensor(iris.x_train, dtype=torch.float32), torch.tensor(iris.y_train)
+    if optimizer == "adam":
+        step = torch.optim.Adam(reference.parameters(), lr=lr, eps=1e-7, weight_decay=0.05)
+    else:
+        step = torch.optim.SGD(reference.parameters(), lr=lr, weight_decay=0.05)
+    shuffler = torch.Generator().manual_seed(4)
+    for _ in range(2):
+        order = torch.randperm(96, generator=shuffler)
+        for start in range(0, 96, 32):
+            batch = order[start : start + 32]
+            loss = nn.functional.cross_entropy(reference(x[batch]), y[batch])
+            step.zero_grad()
+            loss.backward()
+            step.step()
+    for a, b in zip(model.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    plain = make_mlp(seed=2)
+    train(
+        plain,
+        iris.x_train,
+        iris.y_train,
+        epochs=2,
+        batch_size=32,
+        lr=lr,
+        optimizer=optimizer,
+        seed=4,
+    )
+    assert not torch.equal(plain[0].weight, model[0].weight)  # the decay did something
+
+
+def test_train_many_takes_weight_decay_and_calls_on_epoch(iris):
+    settings = dict(epochs=3, lr=1e-2, weight_decay=0.1)
+    alone = make_mlp(seed=1)
+    seen_alone = []
+    train(alone, iris.x_train, iris.y_train, seed=1, on_epoch=seen_alone.append, **settings)
+    models, seen = [make_mlp(seed=0), make_mlp(seed=1)], []
+
+    def record(epoch):  # the models must already hold this epoch's weights
+        seen.append((epoch, models[1][2].weight.detach().clone()))
+
+    train_many(models, iris.x_train, iris.y_train, seeds=[0, 1], on_epoch=record, **settings)
+    assert seen_alone == [1, 2, 3] and [epoch for epoch, _ in seen] == [1, 2, 3]
+    assert not torch.equal(seen[0][1], seen[2][1])
+    torch.testing.assert_close(seen[2][1], models[1][2].weight.detach())
+    torch.testing.assert_close(models[1][2].weight, alone[2].weight, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="weight_decay"):
+        train_many(models, iris.x_train, iris.y_train, weight_decay=-1.0)
+
+
+def test_float64_models_train_and_predict_in_float64(iris):
+    model = make_mlp(seed=0).double()
+    history = train(model, iris.x_train, iris.y_train, x_val=iris.x_val, y_val=iris.y_val, epochs=2)
+    assert len(history.val_loss) == 2 and model[0].weight.dtype == torch.float64
+    x = torch.tensor(iris.x_test, dtype=torch.float64)
+    with torch.no_grad():
+        expected = torch.softmax(model(x), dim=1).numpy()
+    np.testing.assert_allclose(predict_proba(model, iris.x_test), expected, rtol=1e-12)
+    loss, _ = evaluate(model, iris.x_test, iris.y_test)
+    assert loss == pytest.approx(
+        nn.functional.cross_entropy(model(x), torch.tensor(iris.y_test)).item(), rel=1e-12
+    )
+    models = [make_mlp(seed=s).double() for s in (0, 1)]
+    train_many(models, iris.x_train, iris.y_train, epochs=2, x_val=iris.x_val, y_val=iris.y_val)
+    assert models[1][2].weight.dtype == torch.float64

@@ -3,7 +3,9 @@
 * :func:`check_training_step` - one optimisation step written by hand;
 * :func:`check_flower_probabilities` - the class probabilities for one new flower;
 * :func:`check_double_softmax_floor` - the lowest loss a model that applies softmax
-  before ``nn.CrossEntropyLoss`` can ever reach.
+  before ``nn.CrossEntropyLoss`` can ever reach;
+* :func:`check_mean_confidence` - a model's mean confidence (largest probability) on a
+  batch, the number weight decay lowers.
 
 A wrong answer is compared with what the usual mistakes give on the same input, and the
 feedback names the mistake it matches.
@@ -40,7 +42,12 @@ from ..data import load_iris_split
 from ..training import make_mlp, predict_proba
 from . import Report, as_floats, as_number, call, describe, differ, exercise
 
-__all__ = ["check_double_softmax_floor", "check_flower_probabilities", "check_training_step"]
+__all__ = [
+    "check_double_softmax_floor",
+    "check_flower_probabilities",
+    "check_mean_confidence",
+    "check_training_step",
+]
 
 _FLOWERS = ([5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 2.8, 4.3, 1.3])
 
@@ -325,4 +332,110 @@ def check_double_softmax_floor(report: Report, candidate: Callable[[int], Any]) 
                     break
         report.close(
             f"n_classes = {n}: floor {expected:.4g}", expected, got, rtol=1e-6, hint=advice
+        )
+
+
+def _linear(weight: list[list[float]], bias: list[float]) -> nn.Linear:
+    """A fixed linear model (float32), so the logits of a batch are known exactly."""
+    layer = nn.Linear(len(weight[0]), len(weight))
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(weight))
+        layer.bias.copy_(torch.tensor(bias))
+    return layer
+
+
+# (model, batch): 3 classes on 5 flowers-like rows, then a square case (4 rows, 4 classes)
+_CONFIDENCE_CASES = (
+    (
+        _linear([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]], [0.5, 0.0, 0.0]),
+        [[2.0, 0.0], [0.0, 1.5], [0.2, 0.1], [-1.0, -2.0], [3.0, 2.5]],
+    ),
+    (
+        _linear([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 0.5]], [0.0, 0.3, -0.2, 0.1]),
+        [[1.0, 0.5], [-0.5, 2.0], [0.3, -0.3], [1.5, 1.5]],
+    ),
+)
+
+
+def _confidence_mistakes(logits: torch.Tensor) -> list[tuple[float, str]]:
+    z = logits.double()
+    p = torch.softmax(z, dim=1)
+    return [
+        (float(z.max(dim=1).values.mean()), "that is the mean largest logit: apply softmax first"),
+        (
+            float(torch.softmax(z, dim=0).max(dim=1).values.mean()),
+            "softmax over dim=0 normalises each class across the batch; use dim=1 (the classes)",
+        ),
+        (
+            float(p.mean()),
+            "that is the mean of all probabilities (always 1 / n_classes): take each row's max first",
+        ),
+        (
+            float(p.argmax(dim=1).double().mean()),
+            "that is the mean predicted class index (argmax): take the max probability (.max)",
+        ),
+        (
+            float(p.max()),
+            "that is one max over the whole batch: take each row's max, then the mean",
+        ),
+        (
+            float(torch.log_softmax(z, dim=1).max(dim=1).values.mean()),
+            "those are log-probabilities (log_softmax): the confidence is a probability",
+        ),
+        (
+            float(torch.sigmoid(z).max(dim=1).values.mean()),
+            "sigmoid treats each class on its own; softmax makes the classes compete",
+        ),
+        (
+            float(p.max(dim=1).values.median()),
+            "that is the median of the rows' confidences: take the mean",
+        ),
+    ]
+
+
+@exercise("Exercise 5.4 - mean confidence")
+def check_mean_confidence(report: Report, candidate: Callable[..., Any]) -> None:
+    """Check ``candidate(model, x) -> float``: the mean over the rows of ``x`` of the
+    largest softmax probability of ``model(x)``.
+
+    Two fixed linear models (3 classes on 5 rows, and a square case of 4 rows and 4
+    classes, where a softmax over the wrong dimension runs without an error). Wrong values
+    are matched against the max logit, softmax over dim 0, the mean of all probabilities,
+    the argmax index, one max over the batch, log-probabilities, sigmoid and the median;
+    a tensor result is named.
+    """
+    for index, (model, rows) in enumerate(_CONFIDENCE_CASES):
+        x = torch.tensor(rows)
+        with torch.no_grad():
+            logits = model(x)
+        # the reference, before the learner's function runs
+        expected = float(torch.softmax(logits.double(), dim=1).max(dim=1).values.mean())
+        got = call(candidate, model, x)
+        if isinstance(got, Exception):
+            report.expect(False, f"runs on batch {index + 1}", hint=describe(got))
+            return
+        if index == 0 and not report.expect(
+            isinstance(got, float | np.floating),
+            "returns a float",
+            hint=f"got {describe(got)}; return a Python float (tensor.item() or float(...))",
+        ):
+            if as_number(got) is None:
+                return
+        value = as_number(got)
+        advice = ""
+        if value is not None:
+            for wrong, text in _confidence_mistakes(logits):
+                if not math.isclose(wrong, expected, abs_tol=1e-6) and math.isclose(
+                    value, wrong, rel_tol=1e-5, abs_tol=1e-6
+                ):
+                    advice = text
+                    break
+        shape = "x".join(str(n) for n in logits.shape)
+        report.close(
+            f"batch {index + 1} ({shape} logits): mean confidence {expected:.4f}",
+            expected,
+            got,
+            rtol=1e-5,
+            atol=1e-6,
+            hint=advice,
         )
