@@ -144,15 +144,9 @@ def transition_model(
 
 
 class SoftValues(NamedTuple):
-    """What :func:`soft_value_iteration` returns.
-
-    Attributes
-    ----------
-    values : ndarray, shape (n_states,)
-    q_values : ndarray, shape (n_states, n_actions)
-    residuals : ndarray, shape (iterations,)
-        The largest change of the values at each sweep, for convergence plots.
-    """
+    """What :func:`soft_value_iteration` returns: the ``values`` (one per state), the
+    ``q_values`` (one per state and action) and the ``residuals``, the largest change of
+    the values at each sweep (for convergence plots)."""
 
     values: NDArray[np.float64]
     q_values: NDArray[np.float64]
