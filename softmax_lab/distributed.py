@@ -272,16 +272,18 @@ def sharded_attention(
     """
     if scale is None:
         scale = query.shape[-1] ** -0.5
-    scores = query @ key_shard.T * scale
+    scores = query @ key_shard.T * scale  # (n_q, n_r): this rank's keys only
+    local_max = torch.full(scores.shape[:1], -torch.inf, dtype=scores.dtype, device=scores.device)
     if scores.shape[-1]:
         local_max = scores.max(dim=-1).values
-    else:
-        local_max = torch.full(scores.shape[:1], -torch.inf, dtype=scores.dtype)
+    safe_max = torch.where(torch.isinf(local_max), 0.0, local_max)  # no key: e^(-inf - 0) = 0
+    p = torch.exp(scores - safe_max[:, None])
+    local_sum, local_out = p.sum(dim=-1), p @ value_shard  # the partial state (m_r, l_r, o_r)
     global_max = local_max.clone()
-    dist.all_reduce(global_max, op=dist.ReduceOp.MAX, group=group)
-    p = torch.exp(scores - global_max[:, None])  # e^(s - M) = e^(s - m_r) e^(m_r - M)
-    state = torch.cat([p.sum(dim=-1, keepdim=True), p @ value_shard], dim=-1)
-    dist.all_reduce(state, op=dist.ReduceOp.SUM, group=group)
+    dist.all_reduce(global_max, op=dist.ReduceOp.MAX, group=group)  # M = max_r m_r
+    factor = torch.where(torch.isinf(local_max), 0.0, torch.exp(local_max - global_max))
+    state = torch.cat([(local_sum * factor)[:, None], local_out * factor[:, None]], dim=-1)
+    dist.all_reduce(state, op=dist.ReduceOp.SUM, group=group)  # sum_r e^(m_r - M) (l_r, o_r)
     total, output = state[:, 0], state[:, 1:]
     return output / total[:, None], global_max + torch.log(total)
 
