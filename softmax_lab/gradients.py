@@ -342,8 +342,8 @@ def cross_entropy(
     elif reduction == "sum":
         loss = per_sample.sum()
     else:
-        with np.errstate(invalid="ignore", divide="ignore"):  # nothing counted: NaN, as torch
-            loss = per_sample.sum() / denominator
+        # nothing counted (all ignored, or target weights summing to 0): NaN, as torch
+        loss = per_sample.sum() / denominator if denominator else np.nan
     return np.asarray(loss).astype(result_dtype)[()]
 
 
@@ -378,6 +378,8 @@ def cross_entropy_grad(
     )
     grad = a.sum(axis=axis, keepdims=True) * softmax(array, axis=axis) - a
     if reduction == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):
+        if denominator:
             grad /= denominator
+        else:
+            grad[...] = np.nan  # the loss is NaN then, as in torch
     return grad.astype(result_dtype, copy=False)
