@@ -8,7 +8,11 @@ import pytest
 import scipy.special
 import torch
 
-from softmax_lab.exercises.stability import check_stable_log_softmax, check_stable_logsumexp
+from softmax_lab.exercises.stability import (
+    check_half_softmax,
+    check_stable_log_softmax,
+    check_stable_logsumexp,
+)
 from tests.conftest import fails_only, forgets_return, none_reported, says, stub, unfinished
 
 # --- Exercise 3.1: a stable logsumexp ----------------------------------------------
@@ -167,3 +171,94 @@ def test_log_softmax_rejects_each_typical_mistake_by_name(mistake, answer, named
 def test_log_softmax_reports_a_stub_and_a_none():
     assert unfinished(check_stable_log_softmax(stub))
     assert none_reported(check_stable_log_softmax(forgets_return))
+
+
+# --- Exercise 3.3: softmax for half-precision inputs ---------------------------------
+
+
+def float32_then_round(x):
+    return torch.softmax(x.float(), dim=-1).to(x.dtype)
+
+
+def float32_by_hand(x):
+    wide = x.to(torch.float32)
+    e = torch.exp(wide - wide.max())
+    return (e / e.sum()).to(x.dtype)
+
+
+def float64_through_numpy(x):
+    wide = x.double().numpy()
+    e = np.exp(wide - wide.max())
+    return torch.from_numpy(e / e.sum()).to(x.dtype)
+
+
+def softmax_with_dtype_argument(x):
+    return torch.softmax(x, dim=-1, dtype=torch.float32).to(x.dtype)
+
+
+@pytest.mark.parametrize(
+    "solution",
+    [float32_then_round, float32_by_hand, float64_through_numpy, softmax_with_dtype_argument],
+)
+def test_half_softmax_accepts_correct_answers_in_different_styles(solution):
+    report = check_half_softmax(solution)
+    assert report.passed, str(report)
+
+
+def computed_in_half(x):
+    e = torch.exp(x - x.max())
+    return e / e.sum()
+
+
+def no_rounding_back(x):
+    return torch.softmax(x.float(), dim=-1)
+
+
+def always_float16(x):
+    return torch.softmax(x.float(), dim=-1).half()
+
+
+def no_shift(x):
+    e = torch.exp(x.float())
+    return (e / e.sum()).to(x.dtype)
+
+
+def numpy_result(x):
+    return float32_then_round(x).float().numpy()
+
+
+def shifts_in_place(x):
+    x.sub_(x.max())
+    return float32_then_round(x)
+
+
+HALF_MISTAKES = [
+    ("computed in the half dtype", computed_in_half, "convert to float32 first"),
+    ("float32 result, never rounded back", no_rounding_back, "round the result back"),
+    ("hard-coded float16", always_float16, "not a fixed half type"),
+    ("no max shift", no_shift, "subtract the maximum"),
+    ("a NumPy array", numpy_result, "return a torch tensor"),
+    ("in-place shift", shifts_in_place, "modified its input x in place"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "answer", "named"), HALF_MISTAKES, ids=[m[0] for m in HALF_MISTAKES]
+)
+def test_half_softmax_rejects_each_typical_mistake_by_name(mistake, answer, named):
+    report = check_half_softmax(answer)
+    assert not report.passed, mistake
+    assert says(report, named), str(report)
+
+
+def test_half_softmax_in_half_fails_only_the_accuracy_checks():
+    report = check_half_softmax(computed_in_half)
+    assert [line.split(" (")[0] for line in report.failures] == [
+        "within 1 eps of the exact softmax on a float16 row of 2000 N(0, 1) scores",
+        "within 1 eps of the exact softmax on a bfloat16 row of 2000 N(0, 1) scores",
+    ]
+
+
+def test_half_softmax_stub_is_not_finished_and_none_is_reported():
+    assert unfinished(check_half_softmax(stub))
+    assert none_reported(check_half_softmax(forgets_return))

@@ -2,7 +2,9 @@
 
 * :func:`check_stable_logsumexp` - ``log(sum(exp(x)))`` for a 1-D row, without overflow;
 * :func:`check_stable_log_softmax` - ``log(softmax(x))`` for a 1-D row, finite where
-  ``np.log(softmax(x))`` gives ``-inf``.
+  ``np.log(softmax(x))`` gives ``-inf``;
+* :func:`check_half_softmax` - softmax of a float16 or bfloat16 tensor, in the input's dtype,
+  computed in float32 and rounded once (torch is imported only when this check runs).
 
 Each takes the learner's function and returns a :class:`~softmax_lab.exercises.Report`.
 
@@ -38,7 +40,7 @@ from scipy.special import logsumexp as scipy_logsumexp
 
 from . import Report, as_floats, call, describe, differ, exercise, same_number, show
 
-__all__ = ["check_stable_logsumexp", "check_stable_log_softmax"]
+__all__ = ["check_stable_logsumexp", "check_stable_log_softmax", "check_half_softmax"]
 
 _SHIFT_HINT = "exp overflows or underflows; subtract the maximum before exponentiating"
 
@@ -219,4 +221,121 @@ def check_stable_log_softmax(report: Report, candidate: Callable[[Any], Any]) ->
         good,
         "a -inf score gives -inf, the others stay finite: [0, -inf, 1]",
         hint=f"got {show(got, result)}",
+    )
+
+
+def _half_row(values: Any, dtype: Any) -> Any:
+    import torch
+
+    return torch.as_tensor(np.asarray(values, dtype=np.float64)).to(dtype)
+
+
+def _half_error_in_eps(result: Any, x: Any) -> float | None:
+    """The worst relative error of ``result`` against float64 softmax of ``x``, in eps of x.dtype.
+
+    Entries whose exact value is below the dtype's smallest normal number are compared in
+    absolute terms against that number instead. ``None`` when ``result`` is not a tensor
+    of x's shape.
+    """
+    import torch
+
+    if not isinstance(result, torch.Tensor) or result.shape != x.shape:
+        return None
+    info = torch.finfo(x.dtype)
+    exact = torch.softmax(x.double(), dim=-1).numpy()
+    got = result.detach().double().numpy()
+    with np.errstate(all="ignore"):
+        error = np.abs(got - exact) / np.maximum(exact, info.tiny)
+    if not np.all(np.isfinite(got)):
+        return math.inf
+    return float(error.max() / info.eps)
+
+
+def _in_half(x: Any) -> Any:
+    """The usual mistake: exp, sum and division all in the half dtype."""
+    e = (x - x.max()).exp()
+    return e / e.sum()
+
+
+def _half_problem(result: Any, dtype: Any) -> str:
+    """Why ``result`` is not a tensor of ``dtype`` ("" when it is one)."""
+    import torch
+
+    name = str(dtype).removeprefix("torch.")
+    if isinstance(result, Exception):
+        return f"got {describe(result)}"
+    if isinstance(result, np.ndarray | list | tuple):
+        return f"returned a {type(result).__name__}; return a torch tensor of dtype {name}"
+    if not isinstance(result, torch.Tensor):
+        return f"returned {describe(result)}; return a torch tensor of dtype {name}"
+    if result.dtype != dtype:
+        got = str(result.dtype).removeprefix("torch.")
+        if result.dtype in (torch.float16, torch.bfloat16):
+            return f"returned {got} for a {name} input: round to x.dtype, not a fixed half type"
+        return f"returned {got}: round the result back to the input's dtype once, .to(x.dtype)"
+    return ""
+
+
+@exercise("Exercise 3.3 - softmax for half-precision inputs")
+def check_half_softmax(report: Report, candidate: Callable[[Any], Any]) -> None:
+    """Exercise 3.3: ``candidate(x)`` for a 1-D float16 or bfloat16 tensor returns its softmax in x.dtype.
+
+    Every entry must be within 1 eps (of x.dtype) of the exact softmax, which a float32
+    computation rounded once achieves (0.5 eps) and a computation in the half type does
+    not on a long row; scores like [100, 99, 0] must not overflow float32's exp.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_half_softmax(lambda x: torch.softmax(x.float(), dim=-1).to(x.dtype)).passed
+    True
+    >>> def in_half(x):
+    ...     e = (x - x.max()).exp()
+    ...     return e / e.sum()
+    >>> print(check_half_softmax(in_half).failures[0])  # doctest: +ELLIPSIS
+    within 1 eps of the exact softmax on a float16 row of 2000 N(0, 1) scores (...computed in float16...)
+    """
+    import torch
+
+    for dtype in (torch.float16, torch.bfloat16):
+        name = str(dtype).removeprefix("torch.")
+        x = _half_row([2.0, 1.0, 0.1], dtype)
+        result = call(candidate, x)
+        problem = _half_problem(result, dtype)
+        report.expect(not problem, f"returns a {name} tensor for a {name} input", hint=problem)
+    for dtype in (torch.float16, torch.bfloat16):
+        name = str(dtype).removeprefix("torch.")
+        x = _half_row(np.random.default_rng(3).standard_normal(2000), dtype)
+        result = call(candidate, x)
+        error = _half_error_in_eps(result, x)
+        if error is None:
+            hint = _half_problem(result, dtype) or f"got {describe(result)}"
+        else:
+            hint = f"the worst entry is off by {error:.1f} eps of {name}"
+            if isinstance(result, torch.Tensor) and torch.equal(result, _in_half(x)):
+                hint += (
+                    f": computed in {name}, every exp, the sum and the division round to {name}; "
+                    "convert to float32 first (x.float()) and round once at the end"
+                )
+        report.expect(
+            error is not None and error <= 1.0,
+            f"within 1 eps of the exact softmax on a {name} row of 2000 N(0, 1) scores",
+            hint=hint,
+        )
+    x = _half_row([100.0, 99.0, 0.0], torch.float16)
+    result = call(candidate, x)
+    error = _half_error_in_eps(result, x)
+    if error is None:
+        hint = _half_problem(result, torch.float16) or f"got {describe(result)}"
+    elif error == math.inf:
+        hint = (
+            "got nan or inf: exp(100) overflows even in float32 (above 88.7); subtract the "
+            "maximum before exponentiating"
+        )
+    else:
+        hint = f"the worst entry is off by {error:.1f} eps"
+    report.expect(
+        error is not None and error <= 1.0,
+        "no overflow: float16 [100, 99, 0] gives [0.7311, 0.2689, 0]",
+        hint=hint,
     )
