@@ -7,6 +7,7 @@ import torch
 
 from softmax_lab.exercises.gradients import (
     check_cross_entropy_grad,
+    check_numerical_gradient,
     check_softmax_vjp,
     peak_memory,
 )
@@ -208,3 +209,115 @@ def test_cross_entropy_grad_rejects_each_typical_mistake_by_name(mistake, answer
 def test_cross_entropy_grad_stub_is_not_finished_and_none_is_reported():
     assert unfinished(check_cross_entropy_grad(stub))
     assert none_reported(check_cross_entropy_grad(forgets_return))
+
+
+# --- Exercise 4.3: a central-difference gradient ---------------------------------------
+
+
+def central_with_a_loop(f, x, h):
+    gradient = np.zeros(len(x))
+    for i in range(len(x)):
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        gradient[i] = (f(up) - f(down)) / (2 * h)
+    return gradient
+
+
+def central_with_eye(f, x, h):
+    return np.array([f(x + h * e) - f(x - h * e) for e in np.eye(len(x))]) / (2 * h)
+
+
+def central_in_place_restored(f, x, h):
+    """CS231n's style: perturb x in place, and put the old value back."""
+    gradient = np.zeros_like(x)
+    for i in range(x.size):
+        old = x[i]
+        x[i] = old + h
+        up = f(x)
+        x[i] = old - h
+        down = f(x)
+        x[i] = old
+        gradient[i] = (up - down) / (2 * h)
+    return gradient
+
+
+@pytest.mark.parametrize(
+    "solution", [central_with_a_loop, central_with_eye, central_in_place_restored]
+)
+def test_numerical_gradient_accepts_correct_answers_in_different_styles(solution):
+    report = check_numerical_gradient(solution)
+    assert report.passed, str(report)
+
+
+def forward_difference(f, x, h):
+    return np.array([(f(x + h * e) - f(x)) / h for e in np.eye(len(x))])
+
+
+def backward_difference(f, x, h):
+    return np.array([(f(x) - f(x - h * e)) / h for e in np.eye(len(x))])
+
+
+def divided_by_h(f, x, h):
+    return np.array([(f(x + h * e) - f(x - h * e)) / h for e in np.eye(len(x))])
+
+
+def lower_point_is_x(f, x, h):
+    gradient = np.zeros_like(x)
+    for i in range(x.size):
+        old = x[i]
+        x[i] = old + h
+        up = f(x)
+        x[i] = old  # forgot to step down to old - h
+        gradient[i] = (up - f(x)) / (2 * h)
+    return gradient
+
+
+def all_coordinates_at_once(f, x, h):
+    return np.full(len(x), (f(x + h) - f(x - h)) / (2 * h))
+
+
+def own_tiny_step(f, x, h):
+    return central_with_eye(f, x, 1e-6)
+
+
+def never_restores_x(f, x, h):
+    gradient = np.zeros_like(x)
+    for i in range(x.size):
+        x[i] += h
+        up = f(x)
+        x[i] -= 2 * h
+        gradient[i] = (up - f(x)) / (2 * h)
+    return gradient
+
+
+def returns_a_number(f, x, h):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+NUMERICAL_GRADIENT_MISTAKES = [
+    ("forward difference", forward_difference, "that is the forward difference"),
+    ("backward difference", backward_difference, "that is the backward difference"),
+    ("divided by h, not 2h", divided_by_h, "divide by 2h, not h"),
+    ("lower point is x itself", lower_point_is_x, "the lower point was x itself"),
+    ("all coordinates at once", all_coordinates_at_once, "every coordinate was moved at once"),
+    ("ignores the given h", own_tiny_step, "use the h you are given"),
+    ("never restores x", never_restores_x, "modified its input x in place"),
+    ("returns one number", returns_a_number, "one number is f(x) or a slope"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "answer", "named"),
+    NUMERICAL_GRADIENT_MISTAKES,
+    ids=[m[0] for m in NUMERICAL_GRADIENT_MISTAKES],
+)
+def test_numerical_gradient_rejects_each_typical_mistake_by_name(mistake, answer, named):
+    report = check_numerical_gradient(answer)
+    assert not report.passed, mistake
+    assert says(report, named), str(report)
+
+
+def test_numerical_gradient_stub_is_not_finished_and_none_is_reported():
+    assert unfinished(check_numerical_gradient(stub))
+    assert none_reported(check_numerical_gradient(forgets_return))

@@ -3,7 +3,9 @@
 * :func:`check_softmax_vjp` - the vector-Jacobian product ``v @ J`` of softmax, in O(n)
   memory, checked against ``torch.autograd``;
 * :func:`check_cross_entropy_grad` - the gradient of ``-log softmax(z)[label]`` with
-  respect to the logits ``z``: ``softmax(z) - one_hot(label)``.
+  respect to the logits ``z``: ``softmax(z) - one_hot(label)``;
+* :func:`check_numerical_gradient` - the central-difference gradient of a function, one
+  coordinate at a time, as used in a gradient check.
 
 Each takes the learner's function and returns a :class:`~softmax_lab.exercises.Report`.
 
@@ -34,7 +36,12 @@ import torch
 
 from . import Report, as_floats, call, describe, differ, exercise, peak_memory
 
-__all__ = ["check_softmax_vjp", "check_cross_entropy_grad", "peak_memory"]
+__all__ = [
+    "check_softmax_vjp",
+    "check_cross_entropy_grad",
+    "check_numerical_gradient",
+    "peak_memory",
+]
 
 MEMORY_N = 3000  # the memory check's row length: its n x n float64 Jacobian is 72 MB
 
@@ -218,4 +225,131 @@ def check_cross_entropy_grad(report: Report, candidate: Callable[[Any, int], Any
         "stays finite for logits [2000, 0, 0] with label 2: [1, 0, -1]",
         hint=f"{differ([1.0, 0.0, -1.0], result)}: use a stable softmax, shifted by the maximum "
         "(the mean or the minimum leaves logits far above it, and exp overflows)",
+    )
+
+
+def _differences(
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float
+) -> dict[str, np.ndarray]:
+    """The usual finite-difference formulas, right and wrong, one entry per coordinate."""
+    steps = h * np.eye(len(x))
+    up = np.array([f(x + step) for step in steps])
+    down = np.array([f(x - step) for step in steps])
+    here, ones = f(x), np.ones_like(x)
+    return {
+        "central": (up - down) / (2 * h),
+        "forward": (up - here) / h,
+        "backward": (here - down) / h,
+        "over h": (up - down) / h,
+        "half forward": (up - here) / (2 * h),
+        "all at once": (f(x + h * ones) - f(x - h * ones)) / (2 * h) * ones,
+    }
+
+
+_DIFFERENCE_MISTAKES = {
+    "forward": "that is the forward difference (f(x + h e_i) - f(x)) / h, whose error is O(h): "
+    "use the central difference (f(x + h e_i) - f(x - h e_i)) / 2h",
+    "backward": "that is the backward difference (f(x) - f(x - h e_i)) / h, whose error is O(h): "
+    "use the central difference (f(x + h e_i) - f(x - h e_i)) / 2h",
+    "over h": "divide by 2h, not h: the two points x + h e_i and x - h e_i are 2h apart",
+    "half forward": "the lower point was x itself, not x - h e_i: after x[i] += h, step down by 2h "
+    "(or restore x[i] and subtract h)",
+    "all at once": "every coordinate was moved at once (x + h for all i): move one coordinate at a "
+    "time, x + h e_i",
+}
+
+
+def _difference_mistake(
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float, got: np.ndarray
+) -> str:
+    """Name the finite-difference mistake whose answer ``got`` is ("" if none is recognised)."""
+    variants = _differences(f, x, h)
+    for key, name in _DIFFERENCE_MISTAKES.items():
+        if got.shape == variants[key].shape and np.allclose(
+            got, variants[key], rtol=1e-9, atol=1e-12
+        ):
+            return f": {name}"
+    return ""
+
+
+@exercise("Exercise 4.3 - a central-difference gradient")
+def check_numerical_gradient(report: Report, candidate: Callable[..., Any]) -> None:
+    """Exercise 4.3: ``candidate(f, x, h)`` returns the central differences of ``f`` at ``x``.
+
+    Entry ``i`` must be ``(f(x + h e_i) - f(x - h e_i)) / 2h``. Checked against exact
+    derivatives (``sin``, ``x0 * x1``, ``x**3``, where the central difference of ``x**3`` is
+    exactly ``3 x**2 + h**2``, which catches forward differences, a wrong denominator and an
+    ``h`` that is not used); wrong answers matching a usual mistake are named, and the
+    caller's ``x`` must come back unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def gradient(f, x, h):
+    ...     return np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(len(x))])
+    >>> check_numerical_gradient(gradient).passed
+    True
+    >>> def forward(f, x, h):
+    ...     return np.array([(f(x + h * e) - f(x)) / h for e in np.eye(len(x))])
+    >>> print(check_numerical_gradient(forward).failures[0])  # doctest: +ELLIPSIS
+    matches the exact gradient of sum(sin x) + x0 x1 ... that is the forward difference ...
+    """
+
+    def wavy(x: np.ndarray) -> float:
+        return float(np.sum(np.sin(x)) + x[0] * x[1])
+
+    def cubic(x: np.ndarray) -> float:
+        return float(np.sum(x**3))
+
+    def product(x: np.ndarray) -> float:
+        return float(x[0] * x[1])
+
+    x = np.array([0.5, -1.25, 2.0])
+    exact = np.cos(x) + np.array([x[1], x[0], 0.0])
+    result = call(candidate, wavy, x, 1e-5)
+    got = as_floats(result)
+    report.expect(
+        got is not None and got.shape == (3,),
+        "returns one number per coordinate of x",
+        hint=f"for 3 coordinates got {describe(result) if got is None else f'shape {got.shape}'}"
+        + (
+            ": one number is f(x) or a slope along one direction; return d f / d x_i for every i"
+            if got is not None and got.size == 1
+            else ""
+        ),
+    )
+    hint = differ(exact, result)
+    if got is not None and got.shape == (3,):
+        hint += _difference_mistake(wavy, x, 1e-5, got)
+    report.expect(
+        got is not None and got.shape == (3,) and np.allclose(got, exact, rtol=1e-8, atol=1e-9),
+        "matches the exact gradient of sum(sin x) + x0 x1 to 1e-8 with h = 1e-5",
+        hint=hint,
+    )
+    x = np.array([1.0, -2.0, 0.5])
+    h = 0.1
+    expected = 3 * x**2 + h**2  # the central difference of x**3, exactly
+    result = call(candidate, cubic, x, h)
+    got = as_floats(result)
+    hint = differ(expected, result)
+    if got is not None and got.shape == (3,):
+        if np.allclose(got, 3 * x**2, rtol=1e-6) and not np.allclose(got, expected, rtol=1e-9):
+            hint += ": that is the derivative for a much smaller step: use the h you are given"
+        else:
+            hint += _difference_mistake(cubic, x, h, got)
+    report.expect(
+        got is not None and got.shape == (3,) and np.allclose(got, expected, rtol=1e-9, atol=1e-12),
+        "is the central difference: for sum(x**3) with h = 0.1 it gives 3 x**2 + h**2 exactly",
+        hint=hint,
+    )
+    x = np.array([2.0, 3.0])
+    result = call(candidate, product, x, 1e-5)
+    got = as_floats(result)
+    hint = differ([3.0, 2.0], result)
+    if got is not None and got.shape == (2,):
+        hint += _difference_mistake(product, x, 1e-5, got)
+    report.expect(
+        got is not None and got.shape == (2,) and np.allclose(got, [3.0, 2.0], rtol=1e-8),
+        "moves one coordinate at a time: x0 x1 at [2, 3] gives [3, 2]",
+        hint=hint,
     )
