@@ -159,6 +159,7 @@ class VocabParallelCrossEntropy(torch.autograd.Function):
         reduction: str,
         group: Any,
     ) -> torch.Tensor:
+        """The loss, from three all-reduces of one number per row (see the class)."""
         width = local_logits.shape[-1]
         logits = local_logits.detach()
         global_max = logits.max(dim=-1).values
@@ -182,6 +183,7 @@ class VocabParallelCrossEntropy(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+        """Softmax minus one-hot on this rank's columns, scaled; no communication."""
         exp, total, owns, column, counted = ctx.saved_tensors
         grad = exp / total[:, None]  # softmax on this rank's columns, global m and S
         rows = torch.arange(len(grad), device=grad.device)
