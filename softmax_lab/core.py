@@ -286,13 +286,15 @@ def softmax(
     )
     rows_out = result.reshape(rows_in.shape) if direct else np.empty(rows_in.shape, array.dtype)
     n = rows_in.shape[1]
-    highest = _largest_unshifted(rows_in.dtype, n)
+    highest, lowest = _largest_unshifted(rows_in.dtype, n), -math.log(n)
+    scratch = None  # float64 buffers for the blocks that need the shift, made once
     for rows in row_blocks(len(rows_in), n, rows_in.itemsize):
         block, block_out = rows_in[rows], rows_out[rows]
         scaled = _divided(block, temperature, block_out)
         # Unshifted when no exp can overflow (one max over the block; NaN fails it) and every
-        # row sum is >= 1: then any entry with a normal probability has a normal exp.
-        if scaled.max() <= highest:
+        # row sum is >= 1: then any entry with a normal probability has a normal exp. Below
+        # a maximum of -log(n) no row sum can reach 1: no need to try.
+        if lowest <= scaled.max() <= highest:
             np.exp(scaled, out=block_out)
             sums = block_out.sum(axis=1, keepdims=True)
             if sums.min() >= 1.0:
@@ -301,11 +303,11 @@ def softmax(
             scaled = _divided(block, temperature, block_out)  # exp overwrote block_out
         if temperature != 1.0:
             _check_scaling(block, scaled, temperature)
+        if scratch is None:
+            work_dtype = np.float64 if rows_in.dtype == np.float32 else rows_in.dtype
+            scratch = [np.empty((len(block), n), work_dtype) for _ in range(3)]
         with np.errstate(invalid="ignore"):  # inf - inf and NaN rows: handled below
-            work = _widened(scaled)
-            peak = work.max(axis=1, keepdims=True)
-            e = _exp_of_difference(work, peak, exact=work is not scaled)
-            np.divide(e, e.sum(axis=1, keepdims=True), out=block_out, casting="same_kind")
+            peak = _shifted_softmax(scaled, block_out, scratch)
         infinite = peak[:, 0] == np.inf
         if infinite.any():
             _share_among_positive_infinities(block, block_out, infinite, log=False)
@@ -314,11 +316,6 @@ def softmax(
     if mask is not None:
         result[~mask] = 0
     return _scalar_result(result, out) if scalar else result
-
-
-def _widened(block: NDArray) -> NDArray:
-    """float32 blocks as float64, where the difference of two float32 numbers is exact."""
-    return block.astype(np.float64) if block.dtype == np.float32 else block
 
 
 def _two_difference(
@@ -343,17 +340,28 @@ def _two_difference(
     return hi, lo
 
 
-def _exp_of_difference(work: NDArray, peak: NDArray, *, exact: bool) -> NDArray:
-    """``exp(work - peak)`` without the rounding of the difference (a new array).
+def _shifted_softmax(scaled: NDArray, out: NDArray, scratch: list[NDArray]) -> NDArray:
+    """``exp(x - m) / sum(exp(x - m))`` for a 2-D block, without the rounding of ``x - m``.
 
-    ``exact``: ``work`` is float32 data held in float64, so ``work - peak`` is exact.
+    float32 rows are computed in float64, where the difference of two float32 numbers is
+    exact; float64 rows carry each difference's rounding error into the exponential
+    (:func:`_two_difference`). Writes into ``out``; returns the row maxima m. ``scratch``:
+    three buffers (float64 for float32 input) of at least the block's shape.
     """
-    if exact:
-        return np.exp(work - peak)
-    hi, lo = _two_difference(work, peak)
-    e = np.exp(hi)
-    e += e * lo
-    return e
+    first, second, third = (buffer[: len(scaled)] for buffer in scratch)
+    if scaled.dtype == np.float32:
+        first[...] = scaled
+        peak = first.max(axis=1, keepdims=True)
+        np.subtract(first, peak, out=first)  # exact
+        e = np.exp(first, out=first)
+    else:
+        peak = scaled.max(axis=1, keepdims=True)
+        hi, lo = _two_difference(scaled, peak, out=(first, second, third))
+        e = np.exp(hi, out=third)
+        np.multiply(e, lo, out=lo)
+        np.add(e, lo, out=e)  # exp(hi + lo) ~ exp(hi) * (1 + lo)
+    np.divide(e, e.sum(axis=1, keepdims=True), out=out, casting="same_kind")
+    return peak
 
 
 def _peak_and_log_rest(block: NDArray) -> tuple[NDArray, NDArray]:
