@@ -11,7 +11,11 @@ import torch
 
 from softmax_lab.calibration import expected_calibration_error, fit_temperature, reliability_bins
 from softmax_lab.core import softmax
-from softmax_lab.exercises.calibration import check_ece, check_fit_temperature
+from softmax_lab.exercises.calibration import (
+    check_ece,
+    check_fit_temperature,
+    check_smoothed_cross_entropy,
+)
 from softmax_lab.gradients import cross_entropy
 from tests.conftest import forgets_return, none_reported, says, stub, unfinished
 
@@ -280,3 +284,86 @@ def test_fit_temperature_cases_are_not_round_numbers() -> None:
 def test_fit_temperature_reports_stub_and_none() -> None:
     assert unfinished(check_fit_temperature(stub))
     assert none_reported(check_fit_temperature(forgets_return))
+
+
+# --- Exercise 6.3 ----------------------------------------------------------------------------
+
+
+def _log_p(z):
+    z = np.asarray(z, dtype=float)
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def smoothed_by_targets(logits, labels, epsilon):
+    k = logits.shape[1]
+    targets = (1 - epsilon) * np.eye(k)[labels] + epsilon / k
+    return float(np.mean(-(targets * _log_p(logits)).sum(axis=1)))
+
+
+def smoothed_by_mixing(logits, labels, epsilon):
+    log_p = _log_p(logits)  # (1 - eps) * NLL + eps * the mean over classes of -log p
+    nll = -log_p[np.arange(len(labels)), labels]
+    return float(np.mean((1 - epsilon) * nll - epsilon * log_p.mean(axis=1)))
+
+
+def smoothed_by_torch(logits, labels, epsilon):
+    z, y = torch.from_numpy(logits), torch.from_numpy(labels)
+    return torch.nn.functional.cross_entropy(z, y, label_smoothing=epsilon).item()
+
+
+@pytest.mark.parametrize("right", [smoothed_by_targets, smoothed_by_mixing, smoothed_by_torch])
+def test_smoothed_cross_entropy_accepts_correct_answers_in_different_styles(right):
+    report = check_smoothed_cross_entropy(right)
+    assert report.passed, str(report)
+
+
+def _targets_then_loss(make_targets, reduce=np.mean, sign=1.0):
+    def answer(logits, labels, epsilon):
+        k = logits.shape[1]
+        targets = make_targets(np.eye(k)[labels], epsilon, k)
+        return float(sign * reduce(-(targets * _log_p(logits)).sum(axis=1)))
+
+    return answer
+
+
+def smoothed_probabilities(logits, labels, epsilon):
+    p = softmax(logits, axis=1)[np.arange(len(labels)), labels]
+    return float(np.mean(-np.log((1 - epsilon) * p + epsilon / logits.shape[1])))
+
+
+def smoothed_with_naive_softmax(logits, labels, epsilon):
+    k = logits.shape[1]
+    targets = (1 - epsilon) * np.eye(k)[labels] + epsilon / k
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return float(np.mean(-(targets * np.log(p)).sum(axis=1)))
+
+
+SMOOTHING_MISTAKES = [
+    (
+        _targets_then_loss(lambda h, e, k: (1 - e) * h + e / (k - 1) * (1 - h)),
+        "wrong classes only",
+    ),
+    (_targets_then_loss(lambda h, e, k: h + e / k), "must sum to 1"),
+    (smoothed_probabilities, "smooths the model's probabilities"),
+    (_targets_then_loss(lambda h, e, k: h), "epsilon was not used"),
+    (_targets_then_loss(lambda h, e, k: (1 - e) * h + e / k, reduce=np.sum), "sum over the batch"),
+    (_targets_then_loss(lambda h, e, k: (1 - e) * h + e / k, sign=-1.0), "the sign"),
+    (_targets_then_loss(lambda h, e, k: (1 - e) * h + e), "not epsilon"),
+    (smoothed_with_naive_softmax, "overflowed"),
+]
+
+
+@pytest.mark.parametrize(("wrong", "feedback"), SMOOTHING_MISTAKES)
+def test_smoothed_cross_entropy_rejects_each_mistake_by_name(wrong, feedback):
+    report = check_smoothed_cross_entropy(wrong)
+    assert not report.passed
+    assert says(report, feedback), report.failures
+
+
+def test_smoothed_cross_entropy_stub_none_and_a_list():
+    assert unfinished(check_smoothed_cross_entropy(stub))
+    assert none_reported(check_smoothed_cross_entropy(forgets_return))
+    report = check_smoothed_cross_entropy(lambda z, y, e: [1.0, 2.0])
+    assert not report.passed and says(report, "return a float"), report.failures

@@ -1,7 +1,9 @@
 """Checkers for the exercises of notebook 06 (calibration and temperature).
 
 * :func:`check_ece` - the expected calibration error with equal-width bins;
-* :func:`check_fit_temperature` - the temperature that minimises the NLL.
+* :func:`check_fit_temperature` - the temperature that minimises the NLL;
+* :func:`check_smoothed_cross_entropy` - cross-entropy against label-smoothed targets,
+  as ``torch.nn.functional.cross_entropy(..., label_smoothing=epsilon)`` computes it.
 
 Each takes the learner's function and returns a :class:`~softmax_lab.exercises.Report`.
 A wrong answer is compared with what the usual mistakes give on the same case, and the
@@ -38,7 +40,13 @@ from ..core import log_softmax, softmax
 from ..gradients import cross_entropy
 from . import Report, as_number, call, describe, differ, exercise
 
-__all__ = ["check_ece", "check_fit_temperature", "HAND_PROBABILITIES", "HAND_LABELS"]
+__all__ = [
+    "check_ece",
+    "check_fit_temperature",
+    "check_smoothed_cross_entropy",
+    "HAND_PROBABILITIES",
+    "HAND_LABELS",
+]
 
 # The hand-made case of Exercise 6.1, with 5 bins (0, .2], (.2, .4], ..., (.8, 1]:
 # (.8, 1] holds confidences 1.0 (wrong) and 0.9 (right): accuracy .5, confidence .95;
@@ -332,4 +340,103 @@ def check_fit_temperature(
             nll - best_nll <= tolerance,
             message,
             hint=_temperature_hint(got, value, logits, labels, best),
+        )
+
+
+# Exercise 6.3: (logits, labels, epsilon); the last case has logits of 1000, where exp overflows
+_SMOOTHING_CASES = (
+    (np.array([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]]), np.array([0, 1]), 0.1),
+    (
+        np.array([[1.0, -2.0, 0.5, 3.0], [0.2, 0.1, -0.4, 0.0], [4.0, 1.0, 0.0, -1.0]]),
+        np.array([3, 0, 1]),
+        0.25,
+    ),
+    (np.array([[1000.0, 0.0, -5.0], [3.0, 1000.0, 998.0]]), np.array([0, 2]), 0.1),
+)
+
+
+def _smoothing_mistakes(z: np.ndarray, y: np.ndarray, eps: float) -> list[tuple[float, str]]:
+    n, k = z.shape
+    log_p = log_softmax(z, axis=1)
+    one_hot = np.eye(k)[y]
+    nll = -log_p[np.arange(n), y]
+
+    def against(targets: np.ndarray) -> float:
+        return float(np.mean(-(targets * log_p).sum(axis=1)))
+
+    p_true = softmax(z, axis=1)[np.arange(n), y]
+    return [
+        (
+            against((1 - eps) * one_hot + eps / (k - 1) * (1 - one_hot)),
+            "that spreads epsilon over the k - 1 wrong classes only; torch spreads epsilon / k "
+            "over all k classes, the true one included",
+        ),
+        (
+            against(one_hot + eps / k),
+            "the targets must sum to 1: the true class gets 1 - epsilon + epsilon / k",
+        ),
+        (
+            float(np.mean(-np.log((1 - eps) * p_true + eps / k))),
+            "that smooths the model's probabilities; label smoothing smooths the targets "
+            "(the loss is -sum(q * log p))",
+        ),
+        (float(np.mean(nll)), "that is the plain cross-entropy: epsilon was not used"),
+        (
+            float(np.sum(-(((1 - eps) * one_hot + eps / k) * log_p).sum(axis=1))),
+            "that is the sum over the batch; take the mean",
+        ),
+        (
+            -float(np.mean(-(((1 - eps) * one_hot + eps / k) * log_p).sum(axis=1))),
+            "the sign: cross-entropy is minus the log-probabilities, so it is positive",
+        ),
+        (
+            against((1 - eps) * one_hot + eps),
+            "every class gets epsilon / k, not epsilon: the smoothing mass epsilon is shared",
+        ),
+    ]
+
+
+@exercise("Exercise 6.3 - label-smoothed cross-entropy")
+def check_smoothed_cross_entropy(report: Report, candidate: Callable[..., Any]) -> None:
+    """Check ``candidate(logits, labels, epsilon) -> float``: the mean cross-entropy against
+    targets ``(1 - epsilon) * one_hot + epsilon / k``, torch's ``label_smoothing``.
+
+    Three cases: 3 classes with epsilon 0.1, 4 classes with 0.25, and logits of 1000,
+    where an ``exp`` without the max subtracted overflows. Wrong values are matched
+    against epsilon / (k - 1) on the wrong classes only, targets that sum to 1 + epsilon,
+    smoothed probabilities instead of targets, epsilon ignored, a sum over the batch, the
+    sign and epsilon instead of epsilon / k; a non-finite result is named as overflow.
+    """
+    for index, (logits, labels, eps) in enumerate(_SMOOTHING_CASES):
+        # the reference, before the learner's function runs
+        expected = float(cross_entropy(logits, labels, label_smoothing=eps))
+        got = call(candidate, logits, labels, eps)
+        if isinstance(got, Exception):
+            report.expect(False, f"runs on case {index + 1}", hint=describe(got))
+            return
+        value = as_number(got)
+        if index == 0 and not report.expect(
+            value is not None,
+            "returns one number",
+            hint=f"got {describe(got)}; average over the samples and return a float",
+        ):
+            return
+        advice = ""
+        if value is not None and not math.isfinite(value):
+            advice = "it overflowed: exp(1000) is inf; compute log-softmax as z - max - log(sum(exp(z - max)))"
+        elif value is not None:
+            for wrong, text in _smoothing_mistakes(logits, labels, eps):
+                if not math.isclose(wrong, expected, rel_tol=1e-9) and math.isclose(
+                    value, wrong, rel_tol=1e-6, abs_tol=1e-9
+                ):
+                    advice = text
+                    break
+        report.close(
+            f"{logits.shape[1]} classes, epsilon = {eps}"
+            + (", logits of 1000" if logits.max() >= 1000 else "")
+            + f": {expected:.4f}",
+            expected,
+            got,
+            rtol=1e-6,
+            hint=advice,
         )
