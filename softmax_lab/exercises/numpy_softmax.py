@@ -39,6 +39,7 @@ from . import (
     array_problem,
     as_array,
     call,
+    close_to,
     describe,
     differ,
     exercise,
@@ -80,10 +81,12 @@ def check_batched_softmax(report: Report, candidate: Callable[..., Any]) -> None
     torch was not used, the output shape, whether each row sums to 1 (and along which
     axis it sums to 1 instead), the values (a square batch catches a missing
     ``keepdims``), another axis of a 3-D array, a plain list, dtypes (float32 stays
-    float32, float64 stays float64, integers give floats, unsigned integers do not wrap
-    around), a row far below another (one maximum for the whole batch underflows it)
-    and overflow/underflow for [2000, 0] and [-1000, -1001] (a shift by the mean or
-    the minimum overflows on [2000, 0]).
+    float32, as the task text asks, float64 stays float64, integers give floats, unsigned
+    integers do not wrap around), a row far below another (one maximum for the whole
+    batch underflows it) and overflow/underflow for [2000, 0], [0, 2000], [-5, 1000, 3]
+    and [-1000, -1001] (a shift by the mean or the minimum overflows on [2000, 0]; a
+    shift by the first entry overflows once the largest score is not first). A result
+    of the wrong shape is reported, never a crash.
     """
     rng = np.random.default_rng(2)
     batch = rng.normal(size=(4, 3))
@@ -163,7 +166,8 @@ def check_batched_softmax(report: Report, candidate: Callable[..., Any]) -> None
             if got is None
             else f"got {got.dtype}: "
             + (
-                "float32 doubled to float64: convert only non-float input"
+                "float32 doubled to float64; the task asks you to keep float32 as float32 "
+                "(§3.2: half the memory): convert only non-float input"
                 if dtype == np.float32
                 else "you cast float64 down to float32: keep floating input as it is"
             ),
@@ -172,14 +176,14 @@ def check_batched_softmax(report: Report, candidate: Callable[..., Any]) -> None
     result = call(candidate, np.array([[3, 1, 0]]))
     got = as_array(result)
     report.expect(
-        got is not None and got.dtype.kind == "f" and np.allclose(got, expected),
+        got is not None and got.dtype.kind == "f" and close_to(got, expected, rtol=1e-6, atol=0),
         "integer scores [[3, 1, 0]] give floating probabilities",
         hint=_values_hint(expected, result, got, "" if got is None else f"dtype {got.dtype}"),
     )
     result = call(candidate, np.array([3, 1, 0], dtype=np.uint8))
     got = as_array(result)
     report.expect(
-        got is not None and got.dtype.kind == "f" and np.allclose(got, expected[0]),
+        got is not None and got.dtype.kind == "f" and close_to(got, expected[0], rtol=1e-6, atol=0),
         "uint8 scores [3, 1, 0] give the same probabilities",
         hint=_values_hint(
             expected[0],
@@ -208,27 +212,35 @@ def check_batched_softmax(report: Report, candidate: Callable[..., Any]) -> None
             else "",
         ),
     )
-    for scores, what in [([2000.0, 0.0], "overflow"), ([-1000.0, -1001.0], "underflow")]:
+    max_first_ok = False  # [2000, 0] passed: a shift by x[0] is then the shift by the max
+    for scores, what in [
+        ([2000.0, 0.0], "overflow"),
+        ([0.0, 2000.0], "overflow"),
+        ([-5.0, 1000.0, 3.0], "overflow"),
+        ([-1000.0, -1001.0], "underflow"),
+    ]:
         expected = softmax(scores)
         result = call(candidate, np.array(scores))
         got = as_array(result)
         finite = got is not None and bool(np.all(np.isfinite(got)))
+        ok = finite and close_to(got, expected, rtol=1e-5, atol=1e-12)
+        if scores[0] == max(scores) and what == "overflow":
+            max_first_ok = ok
+        if finite:
+            advice = ""
+        elif max_first_ok and scores[0] != max(scores):
+            advice = (
+                "[2000, 0] worked, but here the largest score is not first: you shifted by "
+                "the first entry, not the max; subtract x.max(axis=axis, keepdims=True)"
+            )
+        else:
+            advice = "subtract each row's maximum before exp" + (
+                "; the mean or the minimum leaves scores far above it" if what == "overflow" else ""
+            )
         report.expect(
-            finite and np.allclose(got, expected, atol=1e-12),
+            ok,
             f"no {what} for x = {scores}: gives about {np.round(expected, 4).tolist()}",
-            hint=_values_hint(
-                expected,
-                result,
-                got,
-                ""
-                if finite
-                else "subtract each row's maximum before exp"
-                + (
-                    "; the mean or the minimum leaves scores far above it"
-                    if what == "overflow"
-                    else ""
-                ),
-            ),
+            hint=_values_hint(expected, result, got, advice),
         )
 
 
@@ -241,8 +253,10 @@ def check_is_distribution(report: Report, candidate: Callable[..., Any]) -> None
     Fed: correct softmax output (along the last axis and along axis 0), a one-hot row
     (0 and 1 are probabilities too), float32 rows whose sums are 1 only up to rounding,
     output normalised over the wrong axis and over the whole array (scipy's
-    ``axis=None``), a row with a negative entry that still sums to 1, rows summing to
-    1.01 and a NaN. Each wrong answer's feedback names the usual cause.
+    ``axis=None``), rows with a negative entry that still sum to 1 (one above 1, one
+    with every entry <= 1), a row whose absolute values sum to 1, rows summing to 1.1
+    and 0.9 (right total and mean, wrong rows), rows summing to 1.01 and a NaN. Each
+    wrong answer's feedback names the usual cause.
     """
     rng = np.random.default_rng(3)
     scores = rng.normal(size=(5, 4))
@@ -292,6 +306,25 @@ def check_is_distribution(report: Report, candidate: Callable[..., Any]) -> None
             (np.array([[0.5, 0.5], [1.5, -0.5]]),),
             False,
             "summing to 1 is not enough: check that every entry is between 0 and 1",
+        ),
+        (
+            "a row [0.6, 0.6, -0.2]: it sums to 1 and no entry is above 1, but one is negative",
+            (np.array([[0.2, 0.3, 0.5], [0.6, 0.6, -0.2]]),),
+            False,
+            "p <= 1 alone lets a negative entry through: check p >= 0 as well",
+        ),
+        (
+            "a row [0.5, -0.5] whose absolute values sum to 1",
+            (np.array([[0.5, 0.5], [0.5, -0.5]]),),
+            False,
+            "np.abs hides the sign: this row sums to 0; check p >= 0 and sum p itself",
+        ),
+        (
+            "rows summing to 1.1 and 0.9 (their total is the number of rows, their mean is 1)",
+            (np.array([[0.7, 0.4], [0.2, 0.7]]),),
+            False,
+            "the grand total (2, the number of rows) and the mean of the row sums (1) look "
+            "right, but no row sums to 1: test every row, np.allclose(p.sum(axis=axis), 1)",
         ),
         (
             "rows that sum to 1.01",
