@@ -10,8 +10,12 @@ import torch
 
 from softmax_lab import softmax
 from softmax_lab.attention import attention_weights
-from softmax_lab.exercises.attention import check_attention_entropy, check_masked_attention
-from tests.conftest import forgets_return, none_reported, says, stub
+from softmax_lab.exercises.attention import (
+    check_attention_entropy,
+    check_masked_attention,
+    check_off_by_one_softmax,
+)
+from tests.conftest import forgets_return, none_reported, says, stub, unfinished
 
 # --- Exercise 7.1 ----------------------------------------------------------------------
 
@@ -249,3 +253,101 @@ def test_entropy_reports_stub_as_unfinished():
 def test_none_is_reported_per_check():
     assert none_reported(check_masked_attention(forgets_return))
     assert none_reported(check_attention_entropy(forgets_return))
+
+
+# --- Exercise 7.3 ----------------------------------------------------------------------
+
+
+def _stable(x):
+    x = np.asarray(x, dtype=float)
+    m = np.maximum(x.max(axis=-1, keepdims=True), 0.0)  # the implicit zero logit counts too
+    e = np.exp(x - m)
+    return e / (np.exp(-m) + e.sum(axis=-1, keepdims=True))
+
+
+def _softmax_with_a_zero(x):
+    """Another style: softmax over [0, x], then drop the zero logit's weight."""
+    x = np.asarray(x, dtype=float)
+    padded = np.concatenate([np.zeros(x.shape[:-1] + (1,)), x], axis=-1)
+    return softmax(padded, axis=-1)[..., 1:]
+
+
+def _via_logaddexp(x):
+    """A third: log-space, log(1 + sum e^x) = logaddexp(0, logsumexp(x))."""
+    from scipy.special import logsumexp
+
+    x = np.asarray(x, dtype=float)
+    return np.exp(x - np.logaddexp(0.0, logsumexp(x, axis=-1, keepdims=True)))
+
+
+@pytest.mark.parametrize("candidate", [_stable, _softmax_with_a_zero, _via_logaddexp])
+def test_off_by_one_accepts_correct_answers(candidate):
+    report = check_off_by_one_softmax(candidate)
+    assert report.passed, report
+
+
+def _plain_softmax(x):
+    return softmax(np.asarray(x, dtype=float), axis=-1)
+
+
+def _one_not_rescaled(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / (1 + e.sum(axis=-1, keepdims=True))
+
+
+def _no_shift(x):
+    e = np.exp(x)
+    return e / (1 + e.sum(axis=-1, keepdims=True))
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _axis_0(x):
+    e = np.exp(x - np.maximum(x.max(), 0))
+    return e / (np.exp(-np.maximum(x.max(), 0)) + e.sum(axis=0, keepdims=True))
+
+
+def _whole_array(x):
+    m = np.maximum(x.max(), 0)
+    e = np.exp(x - m)
+    return e / (np.exp(-m) + e.sum())
+
+
+def _extra_slot(x):
+    padded = np.concatenate([np.zeros(x.shape[:-1] + (1,)), x], axis=-1)
+    return softmax(padded, axis=-1)
+
+
+def _as_list(x):
+    return _stable(x).tolist()
+
+
+def _in_place(x):
+    x -= np.maximum(x.max(axis=-1, keepdims=True), 0)  # changes the caller's array
+    return np.exp(x) / (np.exp(x).sum(axis=-1, keepdims=True) + 1)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "feedback"),
+    [
+        (_plain_softmax, "that is the plain softmax: add 1"),
+        (_one_not_rescaled, "the 1 must become exp(-m) too"),
+        (_no_shift, "exp overflowed; subtract m = max(0, max(x)) first"),
+        (_sigmoid, "that is a sigmoid of each score"),
+        (_axis_0, "the sum runs over axis 0"),
+        (_whole_array, "the sum runs over the whole array"),
+        (_extra_slot, "returned one weight too many"),
+        (_as_list, "returned a list; return a NumPy array"),
+        (_in_place, "modified its input x in place"),
+    ],
+)
+def test_off_by_one_names_the_typical_mistakes(candidate, feedback):
+    report = check_off_by_one_softmax(candidate)
+    assert not report.passed and says(report, feedback), report
+
+
+def test_off_by_one_stub_and_missing_return():
+    assert unfinished(check_off_by_one_softmax(stub))
+    assert none_reported(check_off_by_one_softmax(forgets_return))

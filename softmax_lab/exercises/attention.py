@@ -2,7 +2,9 @@
 
 * :func:`check_masked_attention` - scaled dot-product attention with a boolean mask,
   returning ``(output, weights)``;
-* :func:`check_attention_entropy` - the entropy of each row of attention weights.
+* :func:`check_attention_entropy` - the entropy of each row of attention weights;
+* :func:`check_off_by_one_softmax` - softmax with a 1 added to the denominator (an implicit
+  zero logit), stable for large and very negative scores.
 
 Each takes the learner's function and returns a :class:`~softmax_lab.exercises.Report`.
 
@@ -37,11 +39,22 @@ from typing import Any
 
 import numpy as np
 
-from ..attention import attention_weights, causal_mask, padding_mask
+from ..attention import attention_weights, causal_mask, off_by_one_softmax, padding_mask
 from ..core import softmax
-from . import Report, array_problem, as_floats, as_pair, call, describe, differ, exercise, show
+from . import (
+    Report,
+    array_problem,
+    as_floats,
+    as_pair,
+    call,
+    close_to,
+    describe,
+    differ,
+    exercise,
+    show,
+)
 
-__all__ = ["check_masked_attention", "check_attention_entropy"]
+__all__ = ["check_masked_attention", "check_attention_entropy", "check_off_by_one_softmax"]
 
 
 def _attention_inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -288,3 +301,85 @@ def check_attention_entropy(report: Report, candidate: Callable[[Any], Any]) -> 
         "one entropy per row of a (2, 3, 3) batch, masked zeros and an all-zero row included",
         hint=hint,
     )
+
+
+def _off_by_one_mistake(x: np.ndarray, got: np.ndarray) -> str:
+    """Name the usual mistake behind a wrong off-by-one softmax, when it is one of the usual ones."""
+    expected = off_by_one_softmax(x)
+    with np.errstate(all="ignore"):
+        shifted = np.exp(x - x.max(axis=-1, keepdims=True))
+        exps = np.exp(x)
+        mistakes = [
+            (
+                softmax(x, axis=-1),
+                "that is the plain softmax: add 1 (e^0, the extra zero logit) to the denominator",
+            ),
+            (
+                shifted / (1 + shifted.sum(axis=-1, keepdims=True)),
+                "after subtracting m = max, the 1 must become exp(-m) too: "
+                "exp(x - m) / (exp(-m) + sum(exp(x - m)))",
+            ),
+            (
+                exps / (1 + exps),
+                "that is a sigmoid of each score: the denominator sums over "
+                "all the keys of the row",
+            ),
+            (
+                exps / (1 + exps.sum(axis=0, keepdims=True)),
+                "the sum runs over axis 0; sum over the last axis (the keys of each row)",
+            ),
+            (
+                exps / (1 + exps.sum()),
+                "the sum runs over the whole array; sum over the last "
+                "axis only (axis=-1, keepdims=True)",
+            ),
+        ]
+    for wrong, message in mistakes:
+        if (
+            wrong.shape == got.shape
+            and np.allclose(wrong, got, equal_nan=True)
+            and not np.allclose(expected, got)
+        ):
+            return message
+    return ""
+
+
+@exercise("Exercise 7.3 - off-by-one softmax")
+def check_off_by_one_softmax(report: Report, candidate: Callable[[Any], Any]) -> None:
+    r"""Exercise 7.3: ``candidate(x)`` returns :math:`e^{x_i} / (1 + \sum_j e^{x_j})` along the last axis.
+
+    For any shape; stable for scores of 1000 (no overflow) and -1000 (no 0/0).
+    """
+    cases = [
+        ("[0, 0, 0] gives [0.25, 0.25, 0.25]", np.zeros(3)),
+        (
+            "matches the reference on a random (2, 4) batch, row by row",
+            np.random.default_rng(3).normal(size=(2, 4)) * 2,
+        ),
+        (
+            "one key: e^x / (1 + e^x) for x = [0.5, -1, 2] as a (3, 1) batch",
+            np.array([[0.5], [-1.0], [2.0]]),
+        ),
+        ("scores of 1000 give [0.5, 0.5] (no overflow)", np.array([1000.0, 1000.0])),
+        ("scores of -1000 give [0, 0]: nothing attended to (no 0/0)", np.array([-1000.0, -1000.0])),
+    ]
+    for message, x in cases:
+        expected = off_by_one_softmax(x)
+        got = call(candidate, x)
+        result = as_floats(got)
+        hint = ""
+        if result is not None and result.shape == expected.shape[:-1] + (expected.shape[-1] + 1,):
+            hint = "returned one weight too many: drop the extra zero logit's weight"
+        elif (
+            result is not None
+            and result.shape == expected.shape
+            and not np.all(np.isfinite(result))
+        ):
+            hint = "got inf or NaN: exp overflowed; subtract m = max(0, max(x)) first"
+        elif result is not None and result.shape == expected.shape:
+            hint = _off_by_one_mistake(x, result)
+        problem = array_problem(got)
+        if problem and close_to(got, expected, rtol=1e-7, atol=1e-12):
+            report.expect(False, message, hint=problem)  # right numbers, wrong type
+            continue
+        report.close(message, expected, got, rtol=1e-7, atol=1e-12, hint=hint)
