@@ -1,8 +1,11 @@
 """Notebook 08's checkers accept correct answers in several styles, reject the typical
 mistakes with feedback that names them, and spot stubs and missing returns."""
 
+import math
+
 import numpy as np
 import pytest
+import scipy.special
 import torch
 
 from softmax_lab import boltzmann_probabilities, grad_log_probability, softmax
@@ -24,6 +27,21 @@ def _log_space(values, temperature):  # another style: normalise in log space, r
     for i, row in enumerate(z):
         log_total = row.max() + np.log(np.sum(np.exp(row - row.max())))
         out[i] = np.exp(row - log_total)
+    return out.reshape(np.shape(values))
+
+
+def _minus_logsumexp(values, temperature):  # a reviewer's answer: exp(z - logsumexp(z))
+    z = np.asarray(values, dtype=float) / temperature
+    return np.exp(z - scipy.special.logsumexp(z, axis=-1, keepdims=True))
+
+
+def _python_loop(values, temperature):  # a reviewer's answer: math.exp, row by row
+    rows = np.asarray(values, dtype=float).reshape(-1, np.shape(values)[-1])
+    out = np.empty_like(rows)
+    for i, row in enumerate(rows):
+        top = max(row)
+        e = [math.exp((x - top) / temperature) for x in row]
+        out[i] = [x / sum(e) for x in e]
     return out.reshape(np.shape(values))
 
 
@@ -64,6 +82,21 @@ def _argmax_when_cold(values, temperature):  # "greedy below T = 0.1": ties brok
     return _by_hand(values, temperature)
 
 
+def _shift_by_first_value(values, temperature):  # right when the largest value is first
+    z = np.asarray(values, dtype=float) / temperature
+    e = np.exp(z - z[..., :1])
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _hard_argmax_below_001(values, temperature):  # "greedy when T < 0.01": ties broken too
+    z = np.asarray(values, dtype=float)
+    if temperature < 0.01:
+        out = np.zeros_like(z)
+        np.put_along_axis(out, z.argmax(axis=-1)[..., None], 1.0, axis=-1)
+        return out
+    return _by_hand(values, temperature)
+
+
 def _sign_flipped(values, temperature):
     return _by_hand(-np.asarray(values), temperature)
 
@@ -84,7 +117,7 @@ def _with_torch(values, temperature):
 
 
 def test_boltzmann_checker_accepts_correct_answers_in_different_styles():
-    for correct in (boltzmann_probabilities, _by_hand, _log_space):
+    for correct in (boltzmann_probabilities, _by_hand, _log_space, _minus_logsumexp, _python_loop):
         assert check_boltzmann_probabilities(correct).passed, correct.__name__
 
 
@@ -96,6 +129,8 @@ BOLTZMANN_MISTAKES = [
     (_one_max_for_the_batch, "one max for the whole batch"),
     (_shift_by_mean, "a shift by the mean is not enough"),
     (_argmax_when_cold, "tied values must share the probability"),
+    (_shift_by_first_value, "you shifted by the first value, not the max"),
+    (_hard_argmax_below_001, "a one-hot at the argmax is not the softmax"),
     (_sign_flipped, "the sign is flipped"),
     (_in_place, "modified its input values in place"),
     (_returns_list, "returned a list; return a NumPy array"),
@@ -108,6 +143,22 @@ def test_boltzmann_checker_rejects_typical_mistakes_by_name(wrong, feedback):
     report = check_boltzmann_probabilities(wrong)
     assert not report.passed
     assert says(report, feedback), str(report)
+
+
+def test_hard_argmax_at_tiny_temperatures_fails_on_close_values_and_on_ties():
+    failed = check_boltzmann_probabilities(_hard_argmax_below_001).failures
+    assert len(failed) == 2, failed
+    assert failed[0].startswith("close values [0.001, 0] at T = 0.001")
+    assert failed[1].startswith("tied values [1, 1, 0] at T = 0.001")
+    assert "tied values must share the probability" in failed[1]
+
+
+def test_shift_by_the_first_value_fails_only_where_the_largest_is_not_first():
+    failed = check_boltzmann_probabilities(_shift_by_first_value).failures
+    assert [line.split(" (")[0] for line in failed] == [
+        "values [0, 2000]",
+        "values [-5, 1000, 3]",
+    ], failed
 
 
 def test_boltzmann_checker_reports_a_stub_and_a_missing_return():
@@ -130,6 +181,20 @@ def _grad_from_log_softmax(preferences, action):  # another style: through log-s
     h = np.asarray(preferences, dtype=float)
     log_pi = h - (h.max() + np.log(np.exp(h - h.max()).sum()))
     return (np.arange(len(h)) == action) - np.exp(log_pi)
+
+
+def _grad_python_list(preferences, action):  # a reviewer's answer: plain Python, a list
+    top = max(preferences)
+    e = [math.exp(x - top) for x in preferences]
+    return [(1.0 if i == action else 0.0) - x / sum(e) for i, x in enumerate(e)]
+
+
+def _grad_float32(preferences, action):  # a float32 answer: right to float32's precision
+    h = np.asarray(preferences, dtype=np.float32)
+    e = np.exp(h - h.max())
+    g = -e / e.sum()
+    g[action] += 1
+    return g
 
 
 def _wrong_sign(preferences, action):
@@ -173,8 +238,30 @@ def _grad_list(preferences, action):
     return _grad_by_hand(preferences, action).tolist()
 
 
+def _shift_by_first_preference(preferences, action):
+    e = np.exp(preferences - preferences[0])
+    return np.eye(len(preferences))[action] - e / e.sum()
+
+
+def _epsilon_in_pi(preferences, action):  # "pi + 1e-8 to keep the log finite"
+    return _grad_by_hand(preferences, action) - 1e-8
+
+
+def _grad_as_tensor(preferences, action):
+    h = torch.tensor(preferences, requires_grad=True)
+    torch.log_softmax(h, dim=0)[action].backward()
+    return h.grad
+
+
 def test_gradient_checker_accepts_correct_answers_in_different_styles():
-    for correct in (grad_log_probability, _grad_by_hand, _grad_from_log_softmax):
+    for correct in (
+        grad_log_probability,
+        _grad_by_hand,
+        _grad_from_log_softmax,
+        _grad_list,
+        _grad_python_list,
+        _grad_float32,
+    ):
         assert check_grad_log_probability(correct).passed, correct.__name__
 
 
@@ -187,7 +274,9 @@ GRADIENT_MISTAKES = [
     (_gradient_of_pi, "that is the gradient of pi(a)"),
     (_best_action_one_hot, "marks the action taken, not the best action"),
     (_in_place_grad, "modified its input preferences in place"),
-    (_grad_list, "returned a list; return a NumPy array"),
+    (_shift_by_first_preference, "you shifted by the first preference, not the max"),
+    (_epsilon_in_pi, "the gradient sums to -4e-08, more than rounding"),
+    (_grad_as_tensor, "return a NumPy array (or a list)"),
 ]
 
 
@@ -200,7 +289,12 @@ def test_gradient_checker_rejects_typical_mistakes_by_name(wrong, feedback):
 
 def test_overflow_is_caught_only_by_the_large_cases():
     failed = check_grad_log_probability(_overflows).failures
-    assert len(failed) == 2 and "large preferences" in failed[0] and "[2000, 0]" in failed[1]
+    assert [line.split(" matches")[0] for line in failed] == [
+        "large preferences [800, 0, -5, 799], action 3",
+        "preferences [2000, 0], action 1",
+        "preferences [0, 2000], action 0 (the largest last)",
+        "preferences [-5, 1000, 3], action 2 (the largest in the middle)",
+    ], failed
 
 
 def test_gradient_checker_reports_a_stub_as_unfinished_and_none_per_check():

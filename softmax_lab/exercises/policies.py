@@ -27,6 +27,7 @@ from scipy.special import softmax as scipy_softmax
 from . import (
     Report,
     array_problem,
+    as_array,
     as_floats,
     call,
     close_to,
@@ -38,12 +39,25 @@ from . import (
 __all__ = ["check_boltzmann_probabilities", "check_grad_log_probability"]
 
 
-def _boltzmann_mistake(values: np.ndarray, temperature: float, got: np.ndarray) -> str:
-    """Name the usual mistake behind wrong probabilities, when it is one of the usual ones."""
+def _boltzmann_mistake(
+    values: np.ndarray, temperature: float, got: np.ndarray, max_first_ok: bool = False
+) -> str:
+    """Name the usual mistake behind wrong probabilities, when it is one of the usual ones.
+
+    ``max_first_ok`` says that an overflow case with the largest value first passed: a
+    shift by the first value then overflows only where the largest value is not first.
+    """
     with np.errstate(all="ignore"):
         if not np.all(np.isfinite(got)):
             z = np.atleast_2d(values / temperature)
             broken = ~np.all(np.isfinite(np.atleast_2d(got)), axis=-1)
+            first_overflows = (z - z[:, :1]).max(axis=-1) > 709  # exp(z - z[0]) is inf
+            if max_first_ok and np.any(broken & first_overflows):
+                return (
+                    "got NaN or inf: [1000, 999, 0] worked, but here the largest value is not "
+                    "first: you shifted by the first value, not the max; subtract "
+                    "z.max(axis=-1, keepdims=True)"
+                )
             top = z.max(axis=-1) == z.max()
             if np.any(broken & top):
                 return (
@@ -81,6 +95,12 @@ def _boltzmann_mistake(values: np.ndarray, temperature: float, got: np.ndarray) 
             return message
     if got.shape == values.shape and np.allclose(got, first_only) and not np.allclose(one_hot, got):
         return "tied values must share the probability: argmax picks only one of them"
+    if got.shape == values.shape and np.allclose(got, one_hot):
+        return (
+            "a one-hot at the argmax is not the softmax, even at a tiny T: values "
+            f"{np.ptp(values, axis=-1).min():g} apart at T = {temperature:g} still share the "
+            "probability; compute exp((v - max) / T) for every temperature"
+        )
     return ""
 
 
@@ -91,10 +111,13 @@ def check_boltzmann_probabilities(
     """Check ``candidate(values, temperature) -> probabilities`` over the last axis.
 
     Cases: a plain vector at T = 1 (against ``scipy.special.softmax``), a hot and a cold
-    temperature, values large enough to overflow ``exp`` without the max shift, a tiny
-    temperature that overflows even small values (and a shift by the mean), ties at a
-    cold temperature, a batch of rows, and a batch whose rows lie 2000 apart (one max
-    for the whole batch underflows the lower row). NumPy only: torch is reported.
+    temperature, values large enough to overflow ``exp`` without the max shift (the
+    largest first, last and in the middle, so a shift by the first value or by the
+    mean overflows), a tiny temperature that overflows even small values, close and
+    tied values at T = 0.01 and T = 0.001 (a hard argmax below some T fails), a batch
+    of rows, and a batch whose rows lie 2000 apart (one max for the whole batch
+    underflows the lower row). The result must be a NumPy array (the task says so);
+    torch is reported.
     """
     cases = [
         ("values [1, 2, 3] at temperature 1", np.array([1.0, 2.0, 3.0]), 1.0),
@@ -102,11 +125,23 @@ def check_boltzmann_probabilities(
         ("a cold temperature (T = 0.05): nearly greedy", np.array([1.0, 2.0, 3.0]), 0.05),
         ("large values [1000, 999, 0]", np.array([1000.0, 999.0, 0.0]), 1.0),
         ("values [2000, 0] (a shift by the mean still overflows)", np.array([2000.0, 0.0]), 1.0),
+        ("values [0, 2000] (the largest value last)", np.array([0.0, 2000.0]), 1.0),
+        ("values [-5, 1000, 3] (the largest in the middle)", np.array([-5.0, 1000.0, 3.0]), 1.0),
         ("small values at T = 0.001 (values / T = 2000)", np.array([2.0, 1.0, 0.5]), 0.001),
         (
             "tied values [2, 2, 1] at T = 0.01 share the probability",
             np.array([2.0, 2.0, 1.0]),
             0.01,
+        ),
+        (
+            "close values [0.001, 0] at T = 0.001 (values / T = [1, 0])",
+            np.array([0.001, 0.0]),
+            0.001,
+        ),
+        (
+            "tied values [1, 1, 0] at T = 0.001 share the probability",
+            np.array([1.0, 1.0, 0.0]),
+            0.001,
         ),
         (
             "a batch of two rows: each row is its own distribution (softmax over the last axis)",
@@ -120,6 +155,7 @@ def check_boltzmann_probabilities(
         ),
     ]
     used_torch = ""
+    max_first_ok = False  # [1000, 999, 0] passed: a shift by the first value works there
     for label, values, temperature in cases:
         expected = scipy_softmax(values / temperature, axis=-1)
         with torch_use() as seen:
@@ -127,12 +163,14 @@ def check_boltzmann_probabilities(
         used_torch = used_torch or seen.problem
         got = as_floats(result)
         ok = close_to(result, expected, rtol=1e-6, atol=1e-8) and not array_problem(result)
+        if label.startswith("large values"):
+            max_first_ok = ok
         if got is None or got.shape != expected.shape:
             hint = differ(expected, result)
         else:
             hint = (
                 array_problem(result)
-                or _boltzmann_mistake(values, temperature, got)
+                or _boltzmann_mistake(values, temperature, got, max_first_ok)
                 or differ(expected, result)
             )
         report.expect(ok, f"{label} -> {np.round(expected, 4).tolist()}", hint=hint)
@@ -147,9 +185,17 @@ def _autograd_grad(preferences: np.ndarray, action: int) -> np.ndarray:
     return h.grad.numpy()
 
 
-def _gradient_mistake(preferences: np.ndarray, action: int, got: np.ndarray) -> str:
+def _gradient_mistake(
+    preferences: np.ndarray, action: int, got: np.ndarray, max_first_ok: bool = False
+) -> str:
     """Name the usual mistake behind a wrong gradient, when it is one of the usual ones."""
     if not np.all(np.isfinite(got)):
+        if max_first_ok and (preferences - preferences[0]).max() > 709:  # exp overflows
+            return (
+                "got NaN or inf: [800, 0, -5, 799] worked, but here the largest preference is "
+                "not first: you shifted by the first preference, not the max; subtract "
+                "preferences.max()"
+            )
         return (
             "got NaN or inf: exp overflowed; subtract the max of the preferences before exp "
             "(the mean is not enough for [2000, 0])"
@@ -176,6 +222,22 @@ def _gradient_mistake(preferences: np.ndarray, action: int, got: np.ndarray) -> 
     return ""
 
 
+def _gradient_problem(result: object) -> str:
+    """Why ``result`` is not a gradient vector ("" for a NumPy array or a list of numbers)."""
+    if isinstance(result, list | tuple) and as_array(result) is not None:
+        return ""  # the task allows a list: the gradient is just numbers
+    problem = array_problem(result)
+    return problem.replace("return a NumPy array", "return a NumPy array (or a list)")
+
+
+def _tolerance(result: object) -> tuple[float, float, float]:
+    """(rtol, atol, tolerance of the sum) for the result's precision: float32 gets float32's."""
+    got = as_array(result)
+    if got is not None and got.dtype == np.float32:
+        return 1e-5, 1e-7, 1e-6
+    return 1e-6, 1e-10, 1e-10
+
+
 @exercise("Exercise 8.2 - the gradient of log pi")
 def check_grad_log_probability(
     report: Report, candidate: Callable[[np.ndarray, int], np.ndarray]
@@ -184,7 +246,10 @@ def check_grad_log_probability(
 
     The reference is ``torch.autograd`` through ``torch.log_softmax``, on uniform,
     skewed and large preferences (also ``[2000, 0]``, which a shift by the mean does not
-    survive) and on every action of a 4-action policy.
+    survive, and ``[0, 2000]`` and ``[-5, 1000, 3]``, which a shift by the first
+    preference does not survive) and on every action of a 4-action policy, whose
+    gradients must also sum to 0. The result may be a NumPy array or a list of numbers;
+    a float32 result is held to float32's precision, anything else to float64's.
     """
     cases = [
         ("uniform preferences [0, 0, 0], action 1", np.zeros(3), 1),
@@ -196,33 +261,53 @@ def check_grad_log_probability(
             3,
         ),
         ("preferences [2000, 0], action 1", np.array([2000.0, 0.0]), 1),
+        ("preferences [0, 2000], action 0 (the largest last)", np.array([0.0, 2000.0]), 0),
+        (
+            "preferences [-5, 1000, 3], action 2 (the largest in the middle)",
+            np.array([-5.0, 1000.0, 3.0]),
+            2,
+        ),
     ]
+    max_first_ok = False  # [800, 0, -5, 799] passed: a shift by the first entry works there
     for label, preferences, action in cases:
         expected = _autograd_grad(preferences, action)
         result = call(candidate, preferences, action)
         got = as_floats(result)
+        rtol, atol, _ = _tolerance(result)
+        ok = close_to(result, expected, rtol=rtol, atol=atol) and not _gradient_problem(result)
+        if label.startswith("large preferences"):
+            max_first_ok = ok
         if got is None or got.shape != expected.shape:
             hint = differ(expected, result)
         else:
             hint = (
-                array_problem(result)
-                or _gradient_mistake(preferences, action, got)
+                _gradient_problem(result)
+                or _gradient_mistake(preferences, action, got, max_first_ok)
                 or differ(expected, result)
             )
         report.expect(
-            close_to(result, expected, rtol=1e-6, atol=1e-10) and not array_problem(result),
-            f"{label} matches torch.autograd: {np.round(expected, 4).tolist()}",
-            hint=hint,
+            ok, f"{label} matches torch.autograd: {np.round(expected, 4).tolist()}", hint=hint
         )
     rng = np.random.default_rng(8)
     preferences = rng.normal(size=4)
-    grads = [call(candidate, preferences, a) for a in range(4)]
+    hint = ""
+    for action in range(4):
+        expected = _autograd_grad(preferences, action)
+        result = call(candidate, preferences, action)
+        rtol, atol, sum_tolerance = _tolerance(result)
+        if not close_to(result, expected, rtol=rtol, atol=atol) or _gradient_problem(result):
+            hint = f"action {action}: " + (_gradient_problem(result) or differ(expected, result))
+            break
+        total = float(np.sum(as_floats(result)))
+        if abs(total) > sum_tolerance:
+            hint = (
+                f"action {action}: the gradient sums to {total:.2g}, more than rounding "
+                f"({sum_tolerance:g}) allows: one_hot sums to 1 and pi sums to 1, so "
+                "one_hot - pi sums to 0; compute pi in float64 (or float32)"
+            )
+            break
     report.expect(
-        all(
-            close_to(g, _autograd_grad(preferences, a), rtol=1e-6, atol=1e-8)
-            and abs(float(np.sum(as_floats(g)))) < 1e-10
-            for a, g in enumerate(grads)
-        ),
+        not hint,
         "random preferences, every action: correct, and each gradient sums to 0",
-        hint="the one-hot sums to 1 and pi sums to 1, so their difference must sum to 0",
+        hint=hint,
     )
