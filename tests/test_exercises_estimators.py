@@ -36,6 +36,12 @@ def _loop_with_autograd(logits, values, rng, n, baseline):
     return np.array(rows)
 
 
+def _inverse_cdf(logits, values, rng, n, baseline):  # a reviewer's answer: searchsorted
+    p = _probabilities(logits)
+    k = np.minimum(np.searchsorted(np.cumsum(p), rng.random(n), side="right"), len(p) - 1)
+    return (values[k] - baseline)[:, None] * (np.eye(len(p))[k] - p)
+
+
 def _no_score(logits, values, rng, n, baseline):  # forgets the log-prob gradient: no - p
     k = rng.choice(len(logits), size=n, p=_probabilities(logits))
     return (values[k] - baseline)[:, None] * np.eye(len(logits))[k]
@@ -83,7 +89,7 @@ def _as_list(logits, values, rng, n, baseline):
     return _vectorised(logits, values, rng, n, baseline).tolist()
 
 
-@pytest.mark.parametrize("correct", [_vectorised, _loop_with_autograd])
+@pytest.mark.parametrize("correct", [_vectorised, _loop_with_autograd, _inverse_cdf])
 def test_reinforce_checker_accepts_correct_answers(correct):
     report = check_reinforce(correct)
     assert report.passed, str(report)
@@ -142,6 +148,33 @@ def _straight_through_scatter(logits, noise, temperature):
     return (y_hard - y_soft).detach() + y_soft
 
 
+class _StraightThrough(torch.autograd.Function):
+    """A reviewer's answer: the one-hot forward, the soft sample's Jacobian backward."""
+
+    @staticmethod
+    def forward(ctx, z, temperature):
+        y = torch.softmax(z / temperature, dim=-1)
+        ctx.save_for_backward(y)
+        ctx.temperature = temperature
+        return F.one_hot(y.argmax(dim=-1), y.shape[-1]).to(y.dtype)
+
+    @staticmethod
+    def backward(ctx, upstream):
+        (y,) = ctx.saved_tensors
+        inner = (upstream * y).sum(dim=-1, keepdim=True)
+        return y * (upstream - inner) / ctx.temperature, None
+
+
+def _straight_through_function(logits, noise, temperature):
+    return _StraightThrough.apply(logits + noise, temperature)
+
+
+def _log_softmax_surrogate(logits, noise, temperature):  # one-hot value, log_softmax gradient
+    log_soft = torch.log_softmax((logits + noise) / temperature, dim=-1)
+    y_hard = F.one_hot(log_soft.argmax(dim=-1), 3).to(log_soft.dtype)
+    return y_hard - log_soft.detach() + log_soft
+
+
 def _no_stop_gradient(logits, noise, temperature):
     y_soft = torch.softmax((logits + noise) / temperature, dim=-1)
     y_hard = F.one_hot(y_soft.argmax(dim=-1), 3).to(y_soft.dtype)
@@ -178,7 +211,9 @@ def _numpy_result(logits, noise, temperature):
     return _straight_through(logits, noise, temperature).detach().numpy()
 
 
-@pytest.mark.parametrize("correct", [_straight_through, _straight_through_scatter])
+@pytest.mark.parametrize(
+    "correct", [_straight_through, _straight_through_scatter, _straight_through_function]
+)
 def test_straight_through_checker_accepts_correct_answers(correct):
     report = check_straight_through(correct)
     assert report.passed, str(report)
@@ -195,6 +230,7 @@ def test_straight_through_checker_accepts_correct_answers(correct):
         (_hard_only, "gradients flow back to logits", "a one-hot from argmax has no gradient"),
         (_ignores_noise, "its value is the one-hot", "add the noise before the argmax"),
         (_numpy_result, "returns a tensor of shape (3,)", "return a torch tensor"),
+        (_log_softmax_surrogate, "the gradient of", "that is the gradient of log_softmax"),
     ],
 )
 def test_straight_through_checker_names_each_mistake(wrong, check, feedback):
@@ -202,6 +238,23 @@ def test_straight_through_checker_names_each_mistake(wrong, check, feedback):
     assert not report.passed
     assert fails(report, check), str(report)
     assert says(report, feedback), str(report)
+
+
+def test_straight_through_value_feedback_shows_enough_digits():
+    def nearly_one_hot(logits, noise, temperature):  # one-hot plus 1e-6 everywhere
+        return _straight_through(logits, noise, temperature) + 1e-6
+
+    report = check_straight_through(nearly_one_hot)
+    assert fails(report, "its value is the one-hot"), str(report)
+    assert says(report, "expected [1., 0., 0.], got [1.000001e+00, 1.000000e-06, 1.000000e-06]")
+    assert says(report, "off by 1e-06"), str(report)
+
+
+def test_straight_through_log_softmax_surrogate_passes_the_value_check_only():
+    # its value is one-hot up to rounding (1 - l + l); only its gradient is wrong
+    report = check_straight_through(_log_softmax_surrogate)
+    assert not fails(report, "its value is the one-hot"), str(report)
+    assert len(report.failures) == 2, str(report)
 
 
 def test_straight_through_checker_stub_and_missing_return():
