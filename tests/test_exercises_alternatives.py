@@ -8,8 +8,12 @@ import torch
 
 from softmax_lab import softmax
 from softmax_lab.alternatives import gumbel_max_sample, sparsemax
-from softmax_lab.exercises.alternatives import check_gumbel_max, check_sparsemax
-from tests.conftest import forgets_return, none_reported, says, stub
+from softmax_lab.exercises.alternatives import (
+    check_gumbel_max,
+    check_sparsemax,
+    check_sparsemax_loss,
+)
+from tests.conftest import forgets_return, none_reported, says, stub, unfinished
 
 # --- Exercise 9.1 ----------------------------------------------------------------------
 
@@ -273,3 +277,102 @@ def test_gumbel_max_checker_reports_stub_as_unfinished():
 def test_none_is_reported_per_check():
     assert none_reported(check_sparsemax(forgets_return))
     assert none_reported(check_gumbel_max(forgets_return))
+
+
+# --- Exercise 9.3 ----------------------------------------------------------------------
+
+
+def _paper_formula(z, y):
+    z = np.asarray(z, dtype=float)
+    rows = np.arange(len(y))
+    p = sparsemax(z)
+    tau = (z - p)[rows, p.argmax(axis=1)]  # on the support, p = z - tau
+    support = p > 0
+    return (
+        -z[rows, y] + 0.5 * np.sum(np.where(support, z**2 - tau[:, None] ** 2, 0.0), axis=1) + 0.5
+    )
+
+
+def _fenchel_young(z, y):
+    """Another style: <z, p - onehot> - |p|^2 / 2 + 1/2, with p = sparsemax(z)."""
+    p = sparsemax(z)
+    onehot = np.eye(z.shape[1])[y]
+    return np.sum(z * (p - onehot), axis=1) - 0.5 * np.sum(p**2, axis=1) + 0.5
+
+
+def _distances(z, y):
+    """A third: half the squared distance from z to the target minus that to sparsemax(z)."""
+    p = sparsemax(z)
+    onehot = np.eye(z.shape[1])[y]
+    return 0.5 * np.sum((onehot - z) ** 2, axis=1) - 0.5 * np.sum((p - z) ** 2, axis=1)
+
+
+@pytest.mark.parametrize("candidate", [_paper_formula, _fenchel_young, _distances])
+def test_sparsemax_loss_accepts_correct_answers(candidate):
+    report = check_sparsemax_loss(candidate)
+    assert report.passed, report
+
+
+def _cross_entropy_on_sparsemax(z, y):
+    with np.errstate(divide="ignore"):
+        return -np.log(sparsemax(z)[np.arange(len(y)), y])
+
+
+def _softmax_cross_entropy(z, y):
+    return -np.log(softmax(z, axis=1)[np.arange(len(y)), y])
+
+
+def _no_half(z, y):
+    return _paper_formula(z, y) - 0.5
+
+
+def _whole_row(z, y):
+    p = sparsemax(z)
+    tau = (z - p)[np.arange(len(y)), p.argmax(axis=1)]
+    return -z[np.arange(len(y)), y] + 0.5 * np.sum(z**2 - tau[:, None] ** 2, axis=1) + 0.5
+
+
+def _no_tau_squared(z, y):
+    p = sparsemax(z)
+    return -z[np.arange(len(y)), y] + 0.5 * np.sum(np.where(p > 0, z**2, 0.0), axis=1) + 0.5
+
+
+def _plus_z_y(z, y):
+    return _paper_formula(z, y) + 2 * z[np.arange(len(y)), y]
+
+
+def _mean(z, y):
+    return _paper_formula(z, y).mean()
+
+
+def _as_list(z, y):
+    return _paper_formula(z, y).tolist()
+
+
+def _in_place(z, y):
+    z -= z.max(axis=1, keepdims=True)  # shift invariant, but changes the caller's z
+    return _paper_formula(z, y)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "feedback"),
+    [
+        (_cross_entropy_on_sparsemax, "that is cross-entropy on sparsemax"),
+        (_softmax_cross_entropy, "that is softmax cross-entropy"),
+        (_no_half, "the constant + 1/2 is missing"),
+        (_whole_row, "sum over the support S only"),
+        (_no_tau_squared, "the tau^2 term is missing"),
+        (_plus_z_y, "the sign of z_y is flipped"),
+        (_mean, "return one loss per row"),
+        (_as_list, "returned a list; return a NumPy array"),
+        (_in_place, "modified its input z in place"),
+    ],
+)
+def test_sparsemax_loss_names_the_typical_mistakes(candidate, feedback):
+    report = check_sparsemax_loss(candidate)
+    assert not report.passed and says(report, feedback), report
+
+
+def test_sparsemax_loss_stub_and_missing_return():
+    assert unfinished(check_sparsemax_loss(stub))
+    assert none_reported(check_sparsemax_loss(forgets_return))

@@ -1,7 +1,8 @@
 """Checkers for the exercises of notebook 09 (beyond softmax).
 
 * :func:`check_sparsemax` - sparsemax along the last axis of a batch of scores;
-* :func:`check_gumbel_max` - sampling from ``softmax(logits)`` by the Gumbel-max trick.
+* :func:`check_gumbel_max` - sampling from ``softmax(logits)`` by the Gumbel-max trick;
+* :func:`check_sparsemax_loss` - the sparsemax loss of Martins & Astudillo, one value per row.
 
 Each takes the learner's function and returns a :class:`~softmax_lab.exercises.Report`.
 
@@ -29,11 +30,11 @@ from typing import Any
 import numpy as np
 from scipy.stats import chi2
 
-from ..alternatives import sparsemax
+from ..alternatives import _threshold, sparsemax, sparsemax_loss
 from ..core import softmax
 from . import Report, array_problem, as_floats, call, describe, differ, exercise, show
 
-__all__ = ["check_sparsemax", "check_gumbel_max"]
+__all__ = ["check_sparsemax", "check_gumbel_max", "check_sparsemax_loss"]
 
 
 def _sparsemax_variant(x: np.ndarray, *, k_from: int) -> np.ndarray:
@@ -330,3 +331,89 @@ def check_gumbel_max(report: Report, candidate: Callable[..., Any]) -> None:
         2,
         "frequencies match softmax([1000, 999, 0]) (no exp, no overflow)",
     )
+
+
+def _loss_mistake(z: np.ndarray, y: np.ndarray, got: np.ndarray) -> str:
+    """Name the usual mistake behind a wrong sparsemax loss, when it is one of the usual ones."""
+    rows = np.arange(len(y))
+    tau = _threshold(z, -1)
+    support = z > tau
+    z_y = z[rows, y]
+    on_support = np.sum(np.where(support, z**2 - tau**2, 0.0), axis=1)
+    with np.errstate(divide="ignore"):
+        log_sparsemax = -np.log(sparsemax(z)[rows, y])
+    log_softmax = np.log(np.sum(np.exp(z - z.max(axis=1, keepdims=True)), axis=1)) + z.max(axis=1)
+    mistakes = [
+        (
+            log_sparsemax,
+            "that is cross-entropy on sparsemax, -log p[y]: infinite where p[y] = 0; "
+            "use the scores, -z_y + 1/2 sum over S of (z_j^2 - tau^2) + 1/2",
+        ),
+        (
+            log_softmax - z_y,
+            "that is softmax cross-entropy (logsumexp - z_y), not the sparsemax loss",
+        ),
+        (-z_y + 0.5 * on_support, "the constant + 1/2 is missing"),
+        (
+            -z_y + 0.5 * np.sum(z**2 - tau**2, axis=1) + 0.5,
+            "the sum runs over every class; sum over the support S only (z_j > tau)",
+        ),
+        (
+            -z_y + 0.5 * np.sum(np.where(support, z**2, 0.0), axis=1) + 0.5,
+            "the tau^2 term is missing: sum z_j^2 - tau^2 over the support",
+        ),
+        (z_y + 0.5 * on_support + 0.5, "the sign of z_y is flipped: the loss starts with -z_y"),
+    ]
+    for wrong, message in mistakes:
+        if wrong.shape == got.shape and np.allclose(wrong, got, equal_nan=True):
+            return message
+    return ""
+
+
+@exercise("Exercise 9.3 - the sparsemax loss")
+def check_sparsemax_loss(report: Report, candidate: Callable[..., Any]) -> None:
+    r"""Exercise 9.3: ``candidate(z, y)`` returns one sparsemax loss per row of ``z``.
+
+    ``z`` of shape ``(n, k)``, ``y`` integer labels of shape ``(n,)``; the result has
+    shape ``(n,)``: :math:`-z_y + \tfrac12 \sum_{j \in S}(z_j^2 - \tau^2) + \tfrac12`.
+    """
+    rng = np.random.default_rng(11)
+    random_z = rng.normal(size=(4, 5)) * 2
+    cases = [
+        ("[0.8, 0.6, 0.1] with target 1 gives 0.36", np.array([[0.8, 0.6, 0.1]]), np.array([1])),
+        (
+            "finite when the target gets probability 0: [2, 0, 0] with target 2 gives 2",
+            np.array([[2.0, 0.0, 0.0]]),
+            np.array([2]),
+        ),
+        (
+            "exactly 0 with a margin of at least 1: [3, 1, 0] with target 0",
+            np.array([[3.0, 1.0, 0.0]]),
+            np.array([0]),
+        ),
+        (
+            "matches the reference on a random (4, 5) batch, one loss per row",
+            random_z,
+            rng.integers(0, 5, size=4),
+        ),
+        ("adding 100 to every score changes nothing", random_z + 100, np.array([0, 1, 2, 3])),
+    ]
+    for message, z, y in cases:
+        expected = sparsemax_loss(z, y)
+        got = call(candidate, z, y)
+        result = as_floats(got)
+        hint = ""
+        if result is not None and result.shape == ():
+            hint = f"returned one number for {len(y)} rows: return one loss per row (no mean)"
+        elif result is not None and result.shape == expected.shape:
+            hint = _loss_mistake(z, y, result)
+        problem = array_problem(got)
+        if (
+            problem
+            and result is not None
+            and result.shape == expected.shape
+            and np.allclose(result, expected)
+        ):
+            report.expect(False, message, hint=problem)  # right numbers, wrong type
+            continue
+        report.close(message, expected, got, rtol=1e-7, atol=1e-9, hint=hint)
