@@ -38,7 +38,36 @@ def by_hand_shifted(scores):
     return [e / math.fsum(exps) for e in exps]
 
 
-@pytest.mark.parametrize("solution", [by_hand, by_hand_numpy, by_hand_shifted])
+def by_hand_via_logsumexp(scores):
+    """The reviewer's style: probabilities as exp(z - logsumexp)."""
+    top = max(scores)
+    log_total = top + math.log(sum(math.exp(z - top) for z in scores))
+    return [math.exp(z - log_total) for z in scores]
+
+
+def one_over_sum_of_ratios(scores):
+    """softmax_i = 1 / sum_j exp(z_j - z_i), one loop per entry."""
+    return [1.0 / sum(math.exp(y - z) for y in scores) for z in scores]
+
+
+def mean_shifted_numpy(scores):
+    a = np.asarray(scores, dtype=float)
+    e = np.exp(a - a.mean())
+    return e / e.sum()
+
+
+@pytest.mark.parametrize(
+    "solution",
+    [
+        by_hand,
+        by_hand_numpy,
+        by_hand_shifted,
+        by_hand_via_logsumexp,
+        one_over_sum_of_ratios,
+        mean_shifted_numpy,
+        scipy.special.softmax,
+    ],
+)
 def test_by_hand_accepts_correct_answers_in_different_styles(solution):
     report = check_softmax_by_hand(solution)
     assert report.passed, str(report)
@@ -124,10 +153,23 @@ def closed_form_or_bisect(scores, top):
     return bisect_temperature(scores, top)
 
 
+def expanding_bracket(scores, top):
+    """Double or halve T until the target is bracketed, then bisect on log T."""
+    low = high = 1.0
+    while top_probability(scores, low) <= top:
+        low /= 2
+    while top_probability(scores, high) > top:
+        high *= 2
+    for _ in range(100):
+        mid = math.sqrt(low * high)
+        low, high = (mid, high) if top_probability(scores, mid) > top else (low, mid)
+    return mid
+
+
 @pytest.mark.parametrize(
     "solution",
-    [bisect_temperature, brentq_temperature, closed_form_or_bisect],
-    ids=["bisection", "brentq-length-1-array", "closed-form"],
+    [bisect_temperature, brentq_temperature, closed_form_or_bisect, expanding_bracket],
+    ids=["bisection", "brentq-length-1-array", "closed-form", "expanding-bracket"],
 )
 def test_temperature_accepts_correct_answers_in_different_styles(solution):
     report = check_temperature_for_top(solution)
@@ -168,6 +210,18 @@ def stops_early(scores, top):
         low, high = (mid, high) if reached > top else (low, mid)
 
 
+def inverted_bisection(scores, top):
+    """Moves the wrong way: ends at the top of its bracket, T = 1000."""
+    low, high = math.log(1e-3), math.log(1e3)
+    for _ in range(60):
+        mid = (low + high) / 2
+        if top_probability(scores, math.exp(mid)) > top:
+            high = mid
+        else:
+            low = mid
+    return math.exp((low + high) / 2)
+
+
 def forgets_to_exponentiate(scores, top):
     return math.log(bisect_temperature(scores, top))
 
@@ -179,6 +233,7 @@ TEMPERATURE_MISTAKES = [
     ("first entry, not the max", tunes_the_first_entry, "use max(p), not p[0]"),
     ("loose stopping rule", stops_early, "not within 0.001"),
     ("search range too narrow", narrow_bracket, "edge of your search range"),
+    ("bisection moves the wrong way", inverted_bisection, "check which way you move"),
     ("negative temperature", lambda s, t: -bisect_temperature(s, t), "finite and > 0"),
     ("not a number", lambda s, t: "hot", "expected one number"),
 ]
@@ -196,6 +251,15 @@ def test_temperature_rejects_each_typical_mistake_by_name(mistake, answer, named
 def test_temperature_says_which_way_to_go():
     report = check_temperature_for_top(lambda scores, top: 1.0)
     assert says(report, "a smaller T sharpens") and says(report, "a larger T flattens")
+
+
+@pytest.mark.parametrize("temperature", [800.0, 1e308, 2.0**70, 1e-300, 5e-324])
+def test_temperature_reports_huge_and_tiny_answers_without_crashing(temperature):
+    """T above about 709 overflowed math.exp in the log-T diagnosis; T = 5e-324 makes
+    scores / T overflow. Both are wrong answers to report, not a checker crash."""
+    report = check_temperature_for_top(lambda scores, top: temperature)
+    assert not report.passed
+    assert says(report, "a smaller T sharpens" if temperature > 1 else "a larger T flattens")
 
 
 def test_temperature_stub_is_not_finished_and_none_is_reported():
@@ -219,9 +283,41 @@ def via_exp_of_minus_abs(z):
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
-@pytest.mark.parametrize("solution", [two_class_softmax, via_exp_of_minus_abs, scipy.special.expit])
+def via_tanh(z):
+    return 0.5 * (1 + np.tanh(np.asarray(z, dtype=float) / 2))
+
+
+def via_logaddexp(z):
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))
+
+
+def pairs_on_axis_0(z):
+    z = np.asarray(z, dtype=float)
+    pairs = np.stack([z, np.zeros_like(z)])  # the pair is axis 0 here
+    e = np.exp(pairs - pairs.max(axis=0))
+    return (e / e.sum(axis=0))[0]
+
+
+def in_float32(z):
+    """float32 is not asked for, and it is accurate enough (about 1e-7)."""
+    return scipy.special.expit(np.asarray(z, dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "solution",
+    [
+        two_class_softmax,
+        via_exp_of_minus_abs,
+        scipy.special.expit,
+        via_tanh,
+        via_logaddexp,
+        pairs_on_axis_0,
+        in_float32,
+    ],
+)
 def test_sigmoid_accepts_correct_answers_in_different_styles(solution):
-    assert check_sigmoid_via_softmax(solution).passed
+    report = check_sigmoid_via_softmax(solution)
+    assert report.passed, str(report)
 
 
 def softmax_across_all_values(z):
@@ -234,9 +330,40 @@ def one_number_at_a_time(z):
     return 1 / (1 + math.exp(-z))
 
 
+def naive_formula(z):
+    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))  # right values, but exp(1000) overflows
+
+
+def where_computes_both_branches(z):
+    z = np.asarray(z, dtype=float)
+    return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+
+def clipped_at_30(z):
+    z = np.clip(np.asarray(z, dtype=float), -30, 30)
+    return 1 / (1 + np.exp(-z))
+
+
+def flattened(z):
+    return scipy.special.expit(np.asarray(z, dtype=float).ravel())
+
+
+def flat_list(z):
+    return [float(scipy.special.expit(v)) for v in np.ravel(z)]
+
+
 SIGMOID_MISTAKES = [
     ("the other class", lambda z: 1 - two_class_softmax(z), "sigmoid(-z)"),
-    ("overflowing formula", lambda z: np.exp(z) / (np.exp(z) + 1), "exp(1000) overflows"),
+    (
+        "overflowing formula, NaN",
+        lambda z: np.exp(z) / (np.exp(z) + 1),
+        "above float64's largest number",
+    ),
+    ("naive 1 / (1 + exp(-z)), right values", naive_formula, "the task asks for no overflow"),
+    ("np.where over both branches", where_computes_both_branches, "computes both branches"),
+    ("z clipped to +-30", clipped_at_30, "sigma(-30), did you clip z?"),
+    ("flattened output", flattened, "you flattened z"),
+    ("a flat list", flat_list, "returned a list; return a NumPy array"),
     (
         "both columns",
         lambda z: np.stack([two_class_softmax(z), 1 - two_class_softmax(z)], -1),

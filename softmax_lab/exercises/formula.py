@@ -26,6 +26,7 @@ Exercise 1.1 - softmax by hand: 1 of 5 checks passed
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -34,7 +35,17 @@ import numpy as np
 from scipy.special import expit
 
 from ..core import softmax
-from . import Report, as_floats, as_number, call, describe, differ, exercise, show
+from . import (
+    Report,
+    array_problem,
+    as_floats,
+    as_number,
+    call,
+    describe,
+    differ,
+    exercise,
+    show,
+)
 
 __all__ = ["check_softmax_by_hand", "check_temperature_for_top", "check_sigmoid_via_softmax"]
 
@@ -133,14 +144,22 @@ def check_softmax_by_hand(report: Report, candidate: Callable[[Any], Any]) -> No
 
 
 def _top(scores: list[float], temperature: float) -> float:
-    return float(softmax(scores, temperature=temperature).max())
+    """The largest probability of ``softmax(scores / temperature)``; NaN when that is not a
+    number (a temperature so small that ``scores / T`` overflows, or not finite and > 0)."""
+    try:
+        return float(softmax(scores, temperature=temperature).max())
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return math.nan
 
 
 def _temperature_mistake(scores: list[float], top: float, temperature: float) -> str:
-    """Name the usual mistake behind a wrong temperature ("" if none is recognised)."""
+    """Name the usual mistake behind a wrong temperature ("" if none is recognised).
+
+    Never raises: any finite ``temperature`` > 0 (1e-300, 800, 1e308) gets an answer.
+    """
     if temperature > 0 and abs(_top(scores, 1 / temperature) - top) < 1e-6:
         return "you returned 1/T (an inverse temperature): softmax(scores / T) divides by T"
-    if abs(_top(scores, math.exp(temperature)) - top) < 1e-6:
+    if temperature < 700 and abs(_top(scores, math.exp(temperature)) - top) < 1e-6:
         return "you returned log T: exponentiate it (return exp of the midpoint)"
     if temperature > 0 and abs(_top(scores, temperature) - top) < 1e-2:
         return "close, but not within 0.001: iterate longer or tighten your stopping rule"
@@ -184,6 +203,14 @@ def check_temperature_for_top(report: Report, candidate: Callable[[Any, float], 
             )
             continue
         reached = _top(scores, temperature)
+        if math.isnan(reached):
+            report.expect(
+                False,
+                message,
+                hint=f"T = {temperature!r} is so small that scores / T overflows float64: "
+                "a larger T flattens",
+            )
+            continue
         direction = "a smaller T sharpens" if reached < top else "a larger T flattens"
         mistake = _temperature_mistake(scores, top, temperature)
         if note:  # the one case whose largest score is not the first
@@ -226,12 +253,59 @@ def _sigmoid_mistake(z: np.ndarray, got: np.ndarray) -> str:
     return ""
 
 
+def _strict_overflow(candidate: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``candidate`` with NumPy's overflow made an error (FloatingPointError).
+
+    :func:`call` silences NumPy's warnings, and ``1 / (1 + np.exp(-z))`` still returns 0 at
+    z = -1000 (1 / (1 + inf) is 0) while it overflows. The innermost ``np.errstate``
+    wins, so inside this wrapper the overflow raises and is reported by name.
+    """
+
+    @functools.wraps(candidate)  # the same argument names in the feedback
+    def strict(z: Any) -> Any:
+        with np.errstate(over="raise"):
+            return candidate(z)
+
+    return strict
+
+
+def _far_hint(result: Any, got: np.ndarray | None) -> str:
+    """Feedback for a wrong answer at z = [-1000, 1000]."""
+    if isinstance(result, FloatingPointError | OverflowError):
+        return (
+            f"{describe(result)}: exp(1000) (exp(-z) at z = -1000, or exp(z) at z = 1000) is "
+            "above float64's largest number, about 1.8e308. Even where the result rounds right "
+            "(1 / (1 + inf) is 0), the task asks for no overflow, and np.where(z >= 0, ..., ...) "
+            "computes both branches, so it overflows too: take the first entry of softmax([z, 0]), "
+            "which softmax_lab.softmax shifts by the maximum, or use exp(-|z|)"
+        )
+    text = differ([0.0, 1.0], result)
+    if got is None or got.shape != (2,):
+        return text
+    if not np.all(np.isfinite(got)):
+        return text + "; exp(1000) overflows - use softmax_lab.softmax, which shifts by the maximum"
+    if 0 < got[0] < 0.5 or 0.5 < got[1] < 1:
+        p = got[0] if 0 < got[0] < 0.5 else got[1]
+        with np.errstate(all="ignore"):
+            edge = float(np.log(p / (1 - p)))
+        return (
+            f"{text}: that is sigma({edge:.0f}), did you clip z? sigma(-1000) = e^-1000 is 0 in "
+            "float64 and sigma(1000) is exactly 1; shifted by the maximum, the two-class "
+            "softmax needs no clipping"
+        )
+    return text
+
+
 @exercise("Exercise 1.3 - sigmoid as a two-class softmax")
 def check_sigmoid_via_softmax(report: Report, candidate: Callable[[Any], Any]) -> None:
     """Exercise 1.3: ``candidate(z)`` returns ``sigmoid(z)`` for an array ``z`` of score
-    differences (the notebook suggests ``softmax([z, 0])[0]``).
+    differences, as a NumPy array of z's shape (the notebook suggests ``softmax([z, 0])[0]``).
 
-    Compared with ``scipy.special.expit`` on a grid, including large ``|z|``.
+    Compared with ``scipy.special.expit`` on a grid (to float32 accuracy: computing in
+    float32 is accepted) and on a 2-D array (a flattened result is named); at z = -1000
+    and 1000 the answer must be exactly 0 and 1 (float64's values: a clipped z is named)
+    and no NumPy overflow may happen on the way (``1 / (1 + np.exp(-z))`` is named, though
+    its result rounds to 0).
     """
     grid = np.linspace(-8.0, 8.0, 33)
     result = call(candidate, grid)
@@ -242,10 +316,14 @@ def check_sigmoid_via_softmax(report: Report, candidate: Callable[[Any], Any]) -
         hint += ": your function handles one number at a time; z is an array, use NumPy operations"
     elif got is not None and got.shape == (*grid.shape, 2):
         hint = "you returned both probabilities of each pair: keep the first column, [..., 0]"
-    elif got is not None:
+    elif got is not None and not shaped:
         hint = f"for z of shape {grid.shape} got shape {got.shape}"
+    elif shaped:
+        hint = array_problem(result)
     report.expect(
-        shaped, "returns one probability per score difference (same shape as z)", hint=hint
+        shaped and not array_problem(result),
+        "returns a NumPy array with one probability per score difference (same shape as z)",
+        hint=hint,
     )
     if not shaped:
         return
@@ -255,23 +333,31 @@ def check_sigmoid_via_softmax(report: Report, candidate: Callable[[Any], Any]) -
         hint=f"{differ(0.5, got[16])}: {_sigmoid_mistake(grid, got)}".rstrip(": "),
     )
     report.expect(
-        _same(got, expit(grid)),
+        _same(got, expit(grid), rtol=1e-6),
         "matches scipy.special.expit on a grid from -8 to 8",
         hint=f"{differ(expit(grid)[::8], got[::8])} at z = -8, -4, 0, 4, 8: {_sigmoid_mistake(grid, got)}".rstrip(
             ": "
         ),
     )
-    far = np.array([-1000.0, 1000.0])
-    result = call(candidate, far)
+    square = np.array([[-2.0, 0.0, 2.0], [4.0, -4.0, 0.5]])
+    expected = expit(square)
+    result = call(candidate, square)
     got = as_floats(result)
-    overflowed = got is not None and not np.all(np.isfinite(got))
+    hint = differ(expected, result)
+    if got is not None and got.shape == (square.size,):
+        hint += ": you flattened z (ravel, flatten or a loop over np.ravel(z)); keep z's shape"
+    elif got is not None and got.shape == square.shape and array_problem(result):
+        hint = array_problem(result)
     report.expect(
-        got is not None and got.shape == (2,) and np.allclose(got, [0.0, 1.0], atol=1e-12),
-        "gives 0 and 1 (no NaN) for z = -1000 and 1000",
-        hint=f"{differ([0.0, 1.0], result)}"
-        + (
-            "; exp(1000) overflows - use softmax_lab.softmax, which shifts by the maximum"
-            if overflowed
-            else ""
-        ),
+        _same(got, expected, rtol=1e-6) and not array_problem(result),
+        "keeps the shape of a 2-D z: a (2, 3) array gives sigma of each entry in a (2, 3) array",
+        hint=hint,
+    )
+    far = np.array([-1000.0, 1000.0])
+    result = call(_strict_overflow(candidate), far)
+    got = as_floats(result)
+    report.expect(
+        got is not None and got.shape == (2,) and got[0] == 0.0 and got[1] == 1.0,
+        "gives exactly 0 and 1 for z = -1000 and 1000, with no overflow on the way",
+        hint=_far_hint(result, got),
     )
