@@ -42,10 +42,28 @@ def pure_python_logsumexp(x):
     return m + math.log(math.fsum(math.exp(v - m) for v in x))
 
 
+def logaddexp_fold(x):
+    total = -np.inf
+    for v in x:
+        total = np.logaddexp(total, v)
+    return total
+
+
+def torch_float64_item(x):
+    return torch.logsumexp(torch.as_tensor(x, dtype=torch.float64), 0).item()
+
+
 @pytest.mark.parametrize(
     "solution",
-    [max_shift_logsumexp, log1p_logsumexp, pure_python_logsumexp, scipy.special.logsumexp],
-    ids=["max-shift", "log1p-length-1-array", "pure-python", "scipy"],
+    [
+        max_shift_logsumexp,
+        log1p_logsumexp,
+        pure_python_logsumexp,
+        scipy.special.logsumexp,
+        logaddexp_fold,
+        torch_float64_item,
+    ],
+    ids=["max-shift", "log1p-length-1-array", "pure-python", "scipy", "logaddexp", "torch"],
 )
 def test_logsumexp_accepts_correct_answers_in_different_styles(solution):
     report = check_stable_logsumexp(solution)
@@ -60,6 +78,13 @@ def shift_by(statistic):
         return c + np.log(np.sum(np.exp(x - c)))
 
     return answer
+
+
+def shift_by_first_entry(x):
+    m = x[0] if x[0] > -np.inf else np.max(x)  # right whenever the largest score is first
+    if m == -np.inf:
+        return -np.inf
+    return m + np.log(np.sum(np.exp(x - m)))
 
 
 def shift_only(x):
@@ -79,6 +104,7 @@ LOGSUMEXP_MISTAKES = [
     ("naive formula", lambda x: np.log(np.sum(np.exp(x))), "subtract the maximum"),
     ("shift by the mean", shift_by(np.mean), "the mean or the minimum"),
     ("shift by the min", shift_by(np.min), "the mean or the minimum"),
+    ("shift by the first entry", shift_by_first_entry, "shifted by the first entry, not the max"),
     ("forgets to add m back", lambda x: shift_only(x) - np.max(x), "add the maximum back"),
     ("the maximum alone", lambda x: np.max(x), "the maximum alone"),
     ("sign error", lambda x: 2 * np.max(x) - shift_only(x), "sign error"),
@@ -118,10 +144,26 @@ def torch_log_softmax(x):
     return torch.log_softmax(torch.from_numpy(np.asarray(x, dtype=float)), dim=-1).numpy()
 
 
+def minus_logsumexp(x):
+    return x - scipy.special.logsumexp(x)
+
+
+def pure_python_log_softmax(x):
+    m = max(x)
+    log_total = m + math.log(sum(math.exp(v - m) for v in x))
+    return np.array([v - log_total for v in x])
+
+
 @pytest.mark.parametrize(
     "solution",
-    [max_shift_log_softmax, scipy.special.log_softmax, torch_log_softmax],
-    ids=["max-shift", "scipy", "torch"],
+    [
+        max_shift_log_softmax,
+        scipy.special.log_softmax,
+        torch_log_softmax,
+        minus_logsumexp,
+        pure_python_log_softmax,
+    ],
+    ids=["max-shift", "scipy", "torch", "minus-logsumexp", "pure-python"],
 )
 def test_log_softmax_accepts_correct_answers_in_different_styles(solution):
     report = check_stable_log_softmax(solution)
@@ -138,6 +180,11 @@ def shift_by_mean(x):
     return shifted - np.log(np.sum(np.exp(shifted)))
 
 
+def shift_by_first_entry_3_2(x):
+    shifted = x - x[0]
+    return shifted - np.log(np.sum(np.exp(shifted)))
+
+
 def shifts_in_place_3_2(x):
     x -= np.max(x)
     return x - np.log(np.sum(np.exp(x)))
@@ -151,6 +198,11 @@ LOG_SOFTMAX_MISTAKES = [
     ),
     ("no shift", lambda x: x - np.log(np.sum(np.exp(x))), "exp(1000) overflows"),
     ("shift by the mean", shift_by_mean, "the mean or the minimum"),
+    (
+        "shift by the first entry",
+        shift_by_first_entry_3_2,
+        "shifted by the first entry, not the max",
+    ),
     ("x - max only", lambda x: x - np.max(x), "you returned x - max"),
     ("probabilities instead of logs", softmax_by_hand, "those are probabilities"),
     ("sign error", lambda x: -max_shift_log_softmax(x), "sign error"),
@@ -196,9 +248,20 @@ def softmax_with_dtype_argument(x):
     return torch.softmax(x, dim=-1, dtype=torch.float32).to(x.dtype)
 
 
+def exp_minus_logsumexp(x):
+    wide = x.to(torch.float32)
+    return torch.exp(wide - torch.logsumexp(wide, 0)).to(x.dtype)
+
+
 @pytest.mark.parametrize(
     "solution",
-    [float32_then_round, float32_by_hand, float64_through_numpy, softmax_with_dtype_argument],
+    [
+        float32_then_round,
+        float32_by_hand,
+        float64_through_numpy,
+        softmax_with_dtype_argument,
+        exp_minus_logsumexp,
+    ],
 )
 def test_half_softmax_accepts_correct_answers_in_different_styles(solution):
     report = check_half_softmax(solution)
@@ -223,6 +286,18 @@ def no_shift(x):
     return (e / e.sum()).to(x.dtype)
 
 
+def shift_by_mean(x):
+    wide = x.float()
+    e = torch.exp(wide - wide.mean())  # right on [100, 99, 0], overflows on [200, 0, 0]
+    return (e / e.sum()).to(x.dtype)
+
+
+def shift_by_first(x):
+    wide = x.float()
+    e = torch.exp(wide - wide[0])
+    return (e / e.sum()).to(x.dtype)
+
+
 def numpy_result(x):
     return float32_then_round(x).float().numpy()
 
@@ -237,6 +312,8 @@ HALF_MISTAKES = [
     ("float32 result, never rounded back", no_rounding_back, "round the result back"),
     ("hard-coded float16", always_float16, "not a fixed half type"),
     ("no max shift", no_shift, "subtract the maximum"),
+    ("shift by the mean", shift_by_mean, "subtract the maximum, not the mean"),
+    ("shift by the first entry", shift_by_first, "shifted by the first entry, not the max"),
     ("a NumPy array", numpy_result, "return a torch tensor"),
     ("in-place shift", shifts_in_place, "modified its input x in place"),
 ]

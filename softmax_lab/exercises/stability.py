@@ -21,7 +21,7 @@ Examples
 True
 >>> naive = lambda x: np.log(np.sum(np.exp(x)))
 >>> print(check_stable_logsumexp(naive))  # doctest: +ELLIPSIS
-Exercise 3.1 - a stable logsumexp: 4 of 9 checks passed
+Exercise 3.1 - a stable logsumexp: 4 of 11 checks passed
   ok    returns one number for a row of scores
   ok    matches scipy.special.logsumexp on ordinary scores
   FAIL  no overflow: [1000, 1000] gives 1000 + log 2 = 1000.6931 (expected 1000.69, got inf: ...)
@@ -43,6 +43,10 @@ from . import Report, as_floats, call, describe, differ, exercise, same_number, 
 __all__ = ["check_stable_logsumexp", "check_stable_log_softmax", "check_half_softmax"]
 
 _SHIFT_HINT = "exp overflows or underflows; subtract the maximum before exponentiating"
+_FIRST_ENTRY = (
+    "[2000, 0] worked, but here the largest score is not first: you shifted by the first "
+    "entry, not the max (x - x[0] leaves the largest score far above 0); subtract np.max(x)"
+)
 
 
 def _scalar(candidate: Callable[..., Any], x: list[float] | np.ndarray) -> tuple[Any, float | None]:
@@ -92,7 +96,10 @@ def check_stable_logsumexp(report: Report, candidate: Callable[[Any], Any]) -> N
     """Exercise 3.1: ``candidate(x)`` returns ``log(sum(exp(x)))`` of a 1-D float array.
 
     Fed ordinary scores, overflow ([1000, 1000]), underflow ([-1000, -1001]), mixed
-    magnitudes, ``-inf`` entries, a row of only ``-inf`` and a long row of large scores.
+    magnitudes, a spread of 2000 with the largest score first, last and in the middle
+    (a shift by the first entry is named), ``-inf`` entries, a row of only ``-inf`` and a
+    long row of large scores. One number may be a float, a NumPy scalar, a 0-d or a
+    length-1 array (as the task text says).
     """
     rng = np.random.default_rng(3)
     ordinary = rng.standard_normal(10)
@@ -113,14 +120,22 @@ def check_stable_logsumexp(report: Report, candidate: Callable[[Any], Any]) -> N
         ("no underflow: [-1000, -1001] gives -999.6867", [-1000.0, -1001.0]),
         ("mixed magnitudes: [1000, -1000, 0] gives 1000.0", [1000.0, -1000.0, 0.0]),
         ("a spread of 2000: [2000, 0] gives 2000.0", [2000.0, 0.0]),
+        ("the largest score last: [0, 2000] gives 2000.0", [0.0, 2000.0]),
+        ("the largest score in the middle: [-5, 1000, 3] gives 1000.0", [-5.0, 1000.0, 3.0]),
         ("-inf entries add nothing: [-inf, 0, 1] gives 1.3133", [-np.inf, 0.0, 1.0]),
     ]
+    spread_ok = False  # [2000, 0] passed: a shift by the mean or the minimum overflows there
     for message, x in cases:
         expected = float(scipy_logsumexp(x))
         result, got = _scalar(candidate, x)
-        report.expect(
-            same_number(got, expected), message, hint=_hint(expected, got, result, np.array(x))
-        )
+        ok = same_number(got, expected)
+        hint = _hint(expected, got, result, np.array(x))
+        if x == [2000.0, 0.0]:
+            spread_ok = ok
+        elif spread_ok and np.argmax(x) != 0 and max(x) >= 1000 and got is not None:
+            if not math.isfinite(got):  # so the shift depends on where the largest score is
+                hint = f"{differ(expected, got)}: {_FIRST_ENTRY}"
+        report.expect(ok, message, hint=hint)
     result, got = _scalar(candidate, [-np.inf, -np.inf])
     report.expect(
         got == -np.inf,
@@ -165,8 +180,9 @@ def check_stable_log_softmax(report: Report, candidate: Callable[[Any], Any]) ->
     """Exercise 3.2: ``candidate(x)`` returns ``log(softmax(x))`` of a 1-D float array.
 
     It must stay finite where the probability underflows (``[0, -800]``), survive
-    [1000, 1000] and [-1000, -1001], exponentiate to probabilities summing to 1, and give
-    ``-inf`` exactly at ``-inf`` scores.
+    [1000, 1000], [-1000, -1001] and a spread of 2000 with the largest score first, last
+    and in the middle (a shift by the first entry is named), exponentiate to
+    probabilities summing to 1, and give ``-inf`` exactly at ``-inf`` scores.
     """
     example = np.array([2.0, 1.0, 0.1])
     result = call(candidate, example)
@@ -182,7 +198,13 @@ def check_stable_log_softmax(report: Report, candidate: Callable[[Any], Any]) ->
         ("no overflow: [1000, 1000] gives [-0.6931, -0.6931]", np.array([1000.0, 1000.0])),
         ("no underflow: [-1000, -1001] gives [-0.3133, -1.3133]", np.array([-1000.0, -1001.0])),
         ("a spread of 2000: [2000, 0] gives [0, -2000]", np.array([2000.0, 0.0])),
+        ("the largest score last: [0, 2000] gives [-2000, 0]", np.array([0.0, 2000.0])),
+        (
+            "the largest score in the middle: [-5, 1000, 3] gives [-1005, 0, -997]",
+            np.array([-5.0, 1000.0, 3.0]),
+        ),
     ]
+    spread_ok = False  # [2000, 0] passed: a shift by the mean or the minimum overflows there
     for message, x in cases:
         expected = scipy_log_softmax(x)
         result = call(candidate, x)
@@ -190,7 +212,18 @@ def check_stable_log_softmax(report: Report, candidate: Callable[[Any], Any]) ->
         good = got is not None and got.shape == x.shape
         good = good and np.allclose(got, expected, rtol=1e-12, atol=1e-12)
         hint = differ(expected, result)
-        if got is not None and got.shape == x.shape and not np.all(np.isfinite(got)):
+        finite = got is not None and got.shape == x.shape and bool(np.all(np.isfinite(got)))
+        if x.tolist() == [2000.0, 0.0]:
+            spread_ok = good
+        if (
+            spread_ok
+            and np.argmax(x) != 0
+            and got is not None
+            and got.shape == x.shape
+            and not finite
+        ):
+            hint += f": {_FIRST_ENTRY}"  # the shift depends on where the largest score is
+        elif got is not None and got.shape == x.shape and not np.all(np.isfinite(got)):
             hint += (
                 ": log(softmax(x)) turns an underflowed probability into -inf, and "
                 "exp(1000) overflows; compute x - max - log(sum(exp(x - max)))"
@@ -282,7 +315,9 @@ def check_half_softmax(report: Report, candidate: Callable[[Any], Any]) -> None:
 
     Every entry must be within 1 eps (of x.dtype) of the exact softmax, which a float32
     computation rounded once achieves (0.5 eps) and a computation in the half type does
-    not on a long row; scores like [100, 99, 0] must not overflow float32's exp.
+    not on a long row; scores like [100, 99, 0], [200, 0, 0] (a shift by the mean
+    overflows there) and [-5, 1000, 3] (so does a shift by the first entry) must not
+    overflow float32's exp.
 
     Examples
     --------
@@ -322,20 +357,39 @@ def check_half_softmax(report: Report, candidate: Callable[[Any], Any]) -> None:
             f"within 1 eps of the exact softmax on a {name} row of 2000 N(0, 1) scores",
             hint=hint,
         )
-    x = _half_row([100.0, 99.0, 0.0], torch.float16)
-    result = call(candidate, x)
-    error = _half_error_in_eps(result, x)
-    if error is None:
-        hint = _half_problem(result, torch.float16) or f"got {describe(result)}"
-    elif error == math.inf:
-        hint = (
-            "got nan or inf: exp(100) overflows even in float32 (above 88.7); subtract the "
-            "maximum before exponentiating"
-        )
-    else:
-        hint = f"the worst entry is off by {error:.1f} eps"
-    report.expect(
-        error is not None and error <= 1.0,
-        "no overflow: float16 [100, 99, 0] gives [0.7311, 0.2689, 0]",
-        hint=hint,
-    )
+    cases = [
+        ("no overflow: float16 [100, 99, 0] gives [0.7311, 0.2689, 0]", [100.0, 99.0, 0.0]),
+        ("no overflow: float16 [200, 0, 0] gives [1, 0, 0]", [200.0, 0.0, 0.0]),
+        (
+            "the largest score in the middle: float16 [-5, 1000, 3] gives [0, 1, 0]",
+            [-5.0, 1000.0, 3.0],
+        ),
+    ]
+    passed = []
+    for message, scores in cases:
+        x = _half_row(scores, torch.float16)
+        result = call(candidate, x)
+        error = _half_error_in_eps(result, x)
+        if error is None:
+            hint = _half_problem(result, torch.float16) or f"got {describe(result)}"
+        elif error == math.inf and scores[0] == 200.0 and passed[0]:
+            hint = (
+                "got nan or inf: [100, 99, 0] worked, but here a shift by the mean (66.7) "
+                "leaves 200 - 66.7 = 133 above float32's exp limit of 88.7: subtract the "
+                "maximum, not the mean"
+            )
+        elif error == math.inf and scores[0] == -5.0 and passed[1]:
+            hint = (
+                "got nan or inf: [200, 0, 0] worked, but here the largest score is not first: "
+                "you shifted by the first entry, not the max (x - x[0] leaves 1000 - (-5) = "
+                "1005, far above float32's exp limit of 88.7); subtract the maximum"
+            )
+        elif error == math.inf:
+            hint = (
+                f"got nan or inf: exp({max(scores):.0f}) overflows even in float32 (above 88.7); "
+                "subtract the maximum before exponentiating"
+            )
+        else:
+            hint = f"the worst entry is off by {error:.1f} eps"
+        passed.append(error is not None and error <= 1.0)
+        report.expect(passed[-1], message, hint=hint)
