@@ -2,7 +2,9 @@
 
 Usage: ``make bench`` or ``python benchmarks/bench_softmax.py [--quick]``.
 
-Everything runs single-threaded (NumPy's BLAS pool and torch limited to one thread) so
+The first table times a fresh interpreter's ``import softmax_lab`` and first ``softmax`` call
+against ``import numpy`` (the package loads its modules lazily, so the NumPy chapters never
+import torch). Everything else runs single-threaded (NumPy's BLAS pool and torch limited to one thread) so
 the ratios compare algorithms, not core counts. Each time is the best of several
 repetitions. Tables: speed, extra memory, Jacobian products, and the accuracy of softmax,
 log_softmax and logsumexp against mpmath on the adversarial family of
@@ -14,6 +16,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import platform
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -158,6 +162,32 @@ def accuracy_table(lengths: tuple[int, ...], long_rows: int | None) -> None:
         )
 
 
+def import_table(repeats: int) -> None:
+    """Best wall time of fresh interpreters, less an empty one's: the import cost alone."""
+
+    def seconds(code: str) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - start)
+        return min(times)  # the least disturbed run; startup noise only adds time
+
+    empty = seconds("pass")
+    codes = (
+        "import numpy",
+        "import softmax_lab",
+        "import softmax_lab; softmax_lab.softmax([1.0, 2.0])",
+        "import torch",
+    )
+    costs = {code: max(seconds(code) - empty, 0.0) for code in codes}
+    print(f"\n## Import time (best of {repeats} fresh interpreters, empty interpreter subtracted)")
+    print("| code | ms | ratio to import numpy |")
+    print("|---|---|---|")
+    for code, cost in costs.items():
+        print(f"| `{code}` | {1000 * cost:.0f} | {cost / costs['import numpy']:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
@@ -169,6 +199,7 @@ def main() -> None:
     print(
         f"numpy {np.__version__}, scipy {scipy.__version__}, torch {torch.__version__}, single thread"
     )
+    import_table(repeats=3 if args.quick else 9)
     with threadpool_limits(1):
         if args.quick:
             speed_table([(100, 1000), (10000, 10)], repeats=3)
