@@ -1,8 +1,11 @@
 """The notebook 04 checkers accept correct answers in several styles, reject the typical
 mistakes of each task with feedback that names the mistake, and spot stubs."""
 
+import math
+
 import numpy as np
 import pytest
+import scipy.special
 import torch
 
 from softmax_lab.exercises.gradients import (
@@ -41,7 +44,20 @@ def vjp_with_torch_autograd(x, v):
     return scores.grad.numpy()
 
 
-@pytest.mark.parametrize("solution", [vjp_by_hand, vjp_from_logs, vjp_with_torch_autograd])
+def vjp_with_scipy(x, v):
+    s = scipy.special.softmax(x)
+    return s * v - s * np.dot(s, v)
+
+
+def vjp_with_torch_func(x, v):
+    _, pullback = torch.func.vjp(lambda t: torch.softmax(t, 0), torch.as_tensor(x))
+    return pullback(torch.as_tensor(v))[0].numpy()
+
+
+@pytest.mark.parametrize(
+    "solution",
+    [vjp_by_hand, vjp_from_logs, vjp_with_torch_autograd, vjp_with_scipy, vjp_with_torch_func],
+)
 def test_vjp_accepts_correct_answers_in_different_styles(solution):
     report = check_softmax_vjp(solution)
     assert report.passed, str(report)
@@ -71,6 +87,12 @@ def mean_shift_vjp(x, v):
     return s * (v - s @ v)
 
 
+def first_entry_shift_vjp(x, v):
+    e = np.exp(x - x[0])
+    s = e / e.sum()
+    return s * (v - s @ v)
+
+
 def in_place_vjp(x, v):
     x -= np.max(x)
     s = np.exp(x) / np.exp(x).sum()
@@ -91,6 +113,7 @@ VJP_MISTAKES = [
     ),
     ("no max shift", naive_vjp, "use a stable softmax"),
     ("shift by the mean", mean_shift_vjp, "the mean or the minimum"),
+    ("shift by the first entry", first_entry_shift_vjp, "shifted by the first entry, not the max"),
     ("in-place changes", in_place_vjp, "modified its input"),
 ]
 
@@ -141,7 +164,24 @@ def grad_with_torch(z, label):
     return logits.grad.numpy()
 
 
-@pytest.mark.parametrize("solution", [grad_by_hand, grad_with_one_hot, grad_with_torch])
+def grad_in_a_loop(z, label):
+    top = max(z)
+    e = [math.exp(v - top) for v in z]
+    total = sum(e)
+    return np.array([ei / total - (1.0 if i == label else 0.0) for i, ei in enumerate(e)])
+
+
+def grad_in_float32(z, label):
+    """float32 is not asked for; its rounding (about 1e-8 here) is within tolerance."""
+    grad = stable_softmax(np.asarray(z, dtype=np.float32))
+    grad[label] -= 1
+    return grad
+
+
+@pytest.mark.parametrize(
+    "solution",
+    [grad_by_hand, grad_with_one_hot, grad_with_torch, grad_in_a_loop, grad_in_float32],
+)
 def test_cross_entropy_grad_accepts_correct_answers_in_different_styles(solution):
     report = check_cross_entropy_grad(solution)
     assert report.passed, str(report)
@@ -159,6 +199,19 @@ def mean_shift_grad(z, label):
     p = e / e.sum()
     p[label] -= 1
     return p
+
+
+def first_entry_shift_grad(z, label):
+    e = np.exp(z - z[0])
+    p = e / e.sum()
+    p[label] -= 1
+    return p
+
+
+def at_argmax_not_label(z, label):
+    grad = stable_softmax(z)
+    grad[np.argmax(z)] -= 1
+    return grad
 
 
 def in_place_grad(z, label):
@@ -191,6 +244,8 @@ CROSS_ENTROPY_MISTAKES = [
     ("the loss", loss_instead_of_gradient, "one number is the loss"),
     ("no max shift", naive_grad, "use a stable softmax"),
     ("shift by the mean", mean_shift_grad, "the mean or the minimum"),
+    ("shift by the first entry", first_entry_shift_grad, "shifted by the first entry, not the max"),
+    ("-1 at argmax(z), not at label", at_argmax_not_label, "you subtracted 1 at argmax(z)"),
     ("in-place changes", in_place_grad, "modified its input z in place"),
 ]
 
@@ -204,6 +259,17 @@ def test_cross_entropy_grad_rejects_each_typical_mistake_by_name(mistake, answer
     report = check_cross_entropy_grad(answer)
     assert not report.passed, mistake
     assert says(report, named), str(report)
+
+
+def test_cross_entropy_grad_names_argmax_not_a_late_index():
+    """On the first case argmax(z) is label + 1: one case alone would say "one place too late"."""
+    report = check_cross_entropy_grad(at_argmax_not_label)
+    assert not says(report, "one place too late"), str(report)
+
+
+def test_cross_entropy_grad_sum_is_printed_with_its_size():
+    report = check_cross_entropy_grad(lambda z, label: grad_by_hand(z, label) + 1e-5)
+    assert says(report, "the sum is 6e-05"), str(report)
 
 
 def test_cross_entropy_grad_stub_is_not_finished_and_none_is_reported():
@@ -291,6 +357,22 @@ def never_restores_x(f, x, h):
     return gradient
 
 
+def restores_by_arithmetic(f, x, h):
+    gradient = np.zeros_like(x)
+    for i in range(x.size):
+        x[i] += h
+        up = f(x)
+        x[i] -= 2 * h
+        down = f(x)
+        x[i] += h  # back where it was? Not always, in floating point
+        gradient[i] = (up - down) / (2 * h)
+    return gradient
+
+
+def subtracts_h_squared(f, x, h):
+    return central_with_eye(f, x, h) - h * h  # "corrects" the truncation error of x**3
+
+
 def returns_a_number(f, x, h):
     return (f(x + h) - f(x - h)) / (2 * h)
 
@@ -301,8 +383,10 @@ NUMERICAL_GRADIENT_MISTAKES = [
     ("divided by h, not 2h", divided_by_h, "divide by 2h, not h"),
     ("lower point is x itself", lower_point_is_x, "the lower point was x itself"),
     ("all coordinates at once", all_coordinates_at_once, "every coordinate was moved at once"),
-    ("ignores the given h", own_tiny_step, "use the h you are given"),
-    ("never restores x", never_restores_x, "modified its input x in place"),
+    ("ignores the given h", own_tiny_step, "a smaller step than the h you are given"),
+    ("never restores x", never_restores_x, "perturbed in place and never put back"),
+    ("restores x by adding h back", restores_by_arithmetic, "does not restore it exactly"),
+    ("subtracts h**2", subtracts_h_squared, "or subtracted h**2"),
     ("returns one number", returns_a_number, "one number is f(x) or a slope"),
 ]
 
@@ -316,6 +400,13 @@ def test_numerical_gradient_rejects_each_typical_mistake_by_name(mistake, answer
     report = check_numerical_gradient(answer)
     assert not report.passed, mistake
     assert says(report, named), str(report)
+
+
+def test_numerical_gradient_in_place_feedback_is_about_perturbing_x():
+    """The framework's generic hint speaks of `x -= m`, a max this exercise does not have."""
+    report = check_numerical_gradient(never_restores_x)
+    assert says(report, "leaves the caller's x unchanged (x came back with an entry moved by 1e-05")
+    assert not says(report, "x -= m")
 
 
 def test_numerical_gradient_stub_is_not_finished_and_none_is_reported():
