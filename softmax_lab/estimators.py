@@ -35,31 +35,31 @@ from .policies import grad_log_probability
 __all__ = ["exact_choice_gradient", "reinforce_gradients", "gumbel_softmax_gradients"]
 
 
-def _logits(logits: ArrayLike) -> NDArray[np.float64]:
-    array = np.asarray(logits)
+def _finite_float64(values: ArrayLike, name: str) -> NDArray[np.float64]:
+    array = np.asarray(values)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"logits must be real numbers; got dtype {array.dtype}")
+        raise TypeError(f"{name} must be real numbers; got dtype {array.dtype}")
     array = array.astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must contain only finite numbers; got NaN or inf")
+    return array
+
+
+def _logits(logits: ArrayLike) -> NDArray[np.float64]:
+    array = _finite_float64(logits, "logits")
     if array.ndim != 1 or array.size < 2:
         raise ValueError(
             f"logits must be a 1-D array with at least 2 classes; got shape {array.shape}"
         )
-    if not np.all(np.isfinite(array)):
-        raise ValueError("logits must contain only finite numbers; got NaN or inf")
     return array
 
 
 def _values(values: ArrayLike, n: int) -> NDArray[np.float64]:
-    array = np.asarray(values)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"values must be real numbers; got dtype {array.dtype}")
-    array = array.astype(np.float64)
+    array = _finite_float64(values, "values")
     if array.shape != (n,):
         raise ValueError(
             f"values must hold one loss per class, shape ({n},) like logits; got {array.shape}"
         )
-    if not np.all(np.isfinite(array)):
-        raise ValueError("values must contain only finite numbers; got NaN or inf")
     return array
 
 
