@@ -93,7 +93,7 @@ BY_HAND_MISTAKES = [
     ("sign error exp(-z)", lambda x: by_hand([-z for z in x]), "exp(-z) instead of exp(z)"),
     ("hard-coded example", lambda x: [0.659, 0.2424, 0.0986], "hard-code the worked example"),
     ("off-by-one loop", drops_the_last_score, "left out of a loop"),
-    ("in-place mutation", mutates_its_input, "modified its input scores in place"),
+    ("in-place mutation", mutates_its_input, "it wrote into the caller's list"),
 ]
 
 
@@ -246,6 +246,29 @@ def test_temperature_rejects_each_typical_mistake_by_name(mistake, answer, named
     report = check_temperature_for_top(answer)
     assert not report.passed, mistake
     assert says(report, named), str(report)
+
+
+def test_temperature_blames_p0_only_when_the_other_cases_pass():
+    """An inverted bisection also fails [0.1, 2.0, 1.0]; max(p) vs p[0] is not its mistake."""
+    assert says(check_temperature_for_top(tunes_the_first_entry), "use max(p), not p[0]")
+    assert not says(check_temperature_for_top(inverted_bisection), "use max(p), not p[0]")
+
+
+def writes_into_scores_and_returns_it(scores):
+    """The reviewer's answer: right values, but the caller's list now holds them."""
+    for i, z in enumerate(scores):
+        scores[i] = math.exp(z)
+    total = sum(scores)
+    for i in range(len(scores)):
+        scores[i] /= total
+    return scores
+
+
+def test_by_hand_in_place_feedback_is_about_the_list():
+    report = check_softmax_by_hand(writes_into_scores_and_returns_it)
+    assert not report.passed
+    assert says(report, "leaves the caller's scores unchanged (it wrote into the caller's list")
+    assert not says(report, "scores -= m")
 
 
 def test_temperature_says_which_way_to_go():

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from . import Report, as_floats, call, describe, differ, exercise, peak_memory
+from .formula import retell_mutation
 
 __all__ = [
     "check_softmax_vjp",
@@ -381,18 +382,6 @@ def _mutation_hint(before: np.ndarray, after: Any, h: float) -> str:
     )
 
 
-def _explain_mutation(
-    report: Report, first_line: int, before: np.ndarray, seen: list[np.ndarray], h: float
-) -> None:
-    """Replace the framework's generic in-place hint (about ``x -= m``, a max that this
-    exercise does not have) on a line added since ``first_line`` by one about perturbing x."""
-    for i in range(first_line, len(report.lines)):
-        ok, message = report.lines[i]
-        if not ok and message.startswith("leaves the caller's ") and "in place" in message:
-            head = message.split(" (", 1)[0]
-            report.lines[i] = (False, f"{head} ({_mutation_hint(before, seen[-1], h)})")
-
-
 @exercise("Exercise 4.3 - a central-difference gradient")
 def check_numerical_gradient(report: Report, candidate: Callable[..., Any]) -> None:
     """Exercise 4.3: ``candidate(f, x, h)`` returns the central differences of ``f`` at ``x``.
@@ -429,7 +418,7 @@ def check_numerical_gradient(report: Report, candidate: Callable[..., Any]) -> N
     exact = np.cos(x) + np.array([x[1], x[0], 0.0])
     first_line, seen = len(report.lines), []
     result = call(_watched(candidate, seen), wavy, x, 1e-5)
-    _explain_mutation(report, first_line, x, seen, 1e-5)
+    retell_mutation(report, first_line, _mutation_hint(x, seen[-1], 1e-5) if seen else "")
     got = as_floats(result)
     report.expect(
         got is not None and got.shape == (3,),
@@ -454,7 +443,7 @@ def check_numerical_gradient(report: Report, candidate: Callable[..., Any]) -> N
     expected = 3 * x**2 + h**2  # the central difference of x**3, exactly
     first_line, seen = len(report.lines), []
     result = call(_watched(candidate, seen), cubic, x, h)
-    _explain_mutation(report, first_line, x, seen, h)
+    retell_mutation(report, first_line, _mutation_hint(x, seen[-1], h) if seen else "")
     got = as_floats(result)
     hint = differ(expected, result)
     if got is not None and got.shape == (3,):
@@ -474,7 +463,7 @@ def check_numerical_gradient(report: Report, candidate: Callable[..., Any]) -> N
     x = np.array([2.0, 3.0])
     first_line, seen = len(report.lines), []
     result = call(_watched(candidate, seen), product, x, 1e-5)
-    _explain_mutation(report, first_line, x, seen, 1e-5)
+    retell_mutation(report, first_line, _mutation_hint(x, seen[-1], 1e-5) if seen else "")
     got = as_floats(result)
     hint = differ([3.0, 2.0], result)
     if got is not None and got.shape == (2,):
