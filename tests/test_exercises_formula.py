@@ -413,7 +413,7 @@ def test_sigmoid_rejects_in_place_changes_to_z():
         z *= -1
         return scipy.special.expit(-z)
 
-    assert says(check_sigmoid_via_softmax(mutates), "modified its input z in place")
+    assert says(check_sigmoid_via_softmax(mutates), "it wrote into the caller's z")
 
 
 def test_sigmoid_stub_is_not_finished():

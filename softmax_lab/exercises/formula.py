@@ -274,6 +274,12 @@ def _sigmoid_mistake(z: np.ndarray, got: np.ndarray) -> str:
     return ""
 
 
+_Z_IN_PLACE = (
+    "it wrote into the caller's z (z *= -1, z -= ..., np.exp(z, out=z)): compute new arrays "
+    "(-z, np.stack([z, np.zeros_like(z)], axis=-1)) and leave z as it is"
+)
+
+
 def _strict_overflow(candidate: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``candidate`` with NumPy's overflow made an error (FloatingPointError).
 
@@ -347,6 +353,7 @@ def check_sigmoid_via_softmax(report: Report, candidate: Callable[[Any], Any]) -
         hint=hint,
     )
     if not shaped:
+        retell_mutation(report, 0, _Z_IN_PLACE)
         return
     report.expect(
         abs(float(got[16]) - 0.5) < 1e-12,
@@ -382,3 +389,4 @@ def check_sigmoid_via_softmax(report: Report, candidate: Callable[[Any], Any]) -
         "gives exactly 0 and 1 for z = -1000 and 1000, with no overflow on the way",
         hint=_far_hint(result, got),
     )
+    retell_mutation(report, 0, _Z_IN_PLACE)
