@@ -121,10 +121,48 @@ def _loop_per_query(q, k, v, mask):  # another correct style: one query at a tim
     return weights @ v, weights
 
 
+def _transposed_when_square(q, k, v, mask):
+    """The reviewer's answer: k @ q.T, turned back only when the shapes disagree."""
+    scores = k @ q.T / math.sqrt(q.shape[-1])
+    if scores.shape != mask.shape:
+        scores = scores.T
+    weights = softmax(scores, where=mask)
+    return weights @ v, weights
+
+
+def _sqrt_of_value_width(q, k, v, mask):
+    weights = softmax(q @ k.T / math.sqrt(v.shape[-1]), where=mask)
+    return weights @ v, weights
+
+
+def _renormalised(q, k, v, mask):
+    """The reviewer's correct answer: exp of shifted scores times the mask, renormalised."""
+    scores = q @ k.T / math.sqrt(q.shape[-1])
+    peak = np.where(mask, scores, -np.inf).max(-1, keepdims=True).clip(-1e300)
+    e = np.where(mask, np.exp(scores - peak), 0.0)
+    total = e.sum(-1, keepdims=True)
+    weights = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    return weights @ v, weights
+
+
 def test_masked_attention_accepts_references():
     assert check_masked_attention(_library).passed
     assert check_masked_attention(_by_torch).passed
     assert check_masked_attention(_loop_per_query).passed
+    assert check_masked_attention(_renormalised).passed
+
+
+def _divides_by_three(q, k, v, mask):  # a scale no diagnosis names
+    weights = softmax(q @ k.T / 3.0, where=mask)
+    return weights @ v, weights
+
+
+def test_masked_attention_shows_the_row_that_is_off():
+    """Row 0 of a causal mask is [1, 0, 0, 0, 0] whatever the scale: show a row that differs."""
+    report = check_masked_attention(_divides_by_three)
+    causal = next(line for line in report.failures if "with a causal mask (" in line)
+    assert "row 0" not in causal and "row 1 of the weights" in causal, causal
+    assert all("off by 0)" not in line for line in report.failures), str(report)
 
 
 MASKED_ATTENTION_MISTAKES = [
@@ -142,6 +180,8 @@ MASKED_ATTENTION_MISTAKES = [
     (_minus_1e9, "a large negative number (-1e9) instead of -inf"),
     (_scales_q_in_place, "modified its input q in place"),
     (_no_mask, "masked keys get weight"),
+    (_transposed_when_square, "the scores are transposed"),
+    (_sqrt_of_value_width, "not of the values (v.shape[-1])"),
 ]
 
 

@@ -20,13 +20,14 @@ True
 ...     weights = attention_weights(q, k, mask, scale=1.0)
 ...     return weights @ v, weights
 >>> print(check_masked_attention(no_scaling))  # doctest: +ELLIPSIS
-Exercise 7.1 - masked attention: 4 of 8 checks passed
+Exercise 7.1 - masked attention: 4 of 9 checks passed
   ok    returns (output, weights) with shapes (3, 2) and (3, 5)
   FAIL  matches the reference with every key allowed (it looks like you forgot to divide ...)
   FAIL  matches the reference with the last 2 keys masked as padding (it looks like ...)
   ok    padding keys get weight exactly 0
   FAIL  matches the reference with a causal mask (it looks like you forgot to divide ...)
   ok    each row of weights sums to 1
+  FAIL  matches the reference with 5 queries, 5 keys and a causal mask (square) (...)
   FAIL  queries whose scores differ by about 2000 (...) (it looks like you forgot to divide ...)
   ok    a query with every key masked gets zero weights and a zero output
 """
@@ -63,7 +64,17 @@ def _attention_inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rng.normal(size=(3, 4)) * 2.0, rng.normal(size=(5, 4)), rng.normal(size=(5, 2))
 
 
-def _diagnose(q: np.ndarray, k: np.ndarray, weights: np.ndarray, mask: np.ndarray) -> str:
+def _worst_row(expected: np.ndarray, got: np.ndarray) -> str:
+    """``row i of the weights: expected ..., got ...`` for the row that is furthest off."""
+    with np.errstate(invalid="ignore"):
+        error = np.where(np.isnan(got), np.inf, np.abs(got - expected)).max(axis=-1)
+    row = int(np.argmax(error))
+    return f"row {row} of the weights: {differ(expected[row], got[row])}"
+
+
+def _diagnose(
+    q: np.ndarray, k: np.ndarray, weights: np.ndarray, mask: np.ndarray, d_v: int = 2
+) -> str:
     """Name the usual mistake behind wrong weights, when it is one of the usual ones."""
     scores = q @ k.T
     d = q.shape[-1]
@@ -81,6 +92,10 @@ def _diagnose(q: np.ndarray, k: np.ndarray, weights: np.ndarray, mask: np.ndarra
             "d is the length of each query (q.shape[-1]), not the number of keys",
         ),
         (softmax(scores * math.sqrt(d), where=mask), "divide the scores by sqrt(d), not multiply"),
+        (
+            softmax(scores / math.sqrt(d_v), where=mask),
+            "d is the length of each query and key (q.shape[-1]), not of the values (v.shape[-1])",
+        ),
         (softmax(scaled, axis=0), "softmax must run over the keys (the last axis)"),
         (softmax(scaled, axis=0, where=mask), "softmax must run over the keys (the last axis)"),
         (softmax(masked_with_zero), "masked scores set to 0 still get weight: use -inf"),
@@ -91,6 +106,14 @@ def _diagnose(q: np.ndarray, k: np.ndarray, weights: np.ndarray, mask: np.ndarra
         ),
         (softmax(scaled), "masked keys get weight: set their scores to -inf before the softmax"),
     ]
+    if len(q) == len(k):  # only a square case shows scores computed as k @ q.T
+        mistakes.append(
+            (
+                softmax(scaled.T, where=mask),
+                "the scores are transposed: row i, column j must be q_i . k_j (q @ k.T, "
+                "queries down, keys across), not k @ q.T",
+            )
+        )
     for wrong, message in mistakes:
         if wrong.shape == weights.shape and np.allclose(wrong, weights, atol=1e-6):
             return message
@@ -104,8 +127,10 @@ def check_masked_attention(report: Report, candidate: Callable[..., Any]) -> Non
     ``q`` is ``(n_q, d)``, ``k`` is ``(n_k, d)``, ``v`` is ``(n_k, d_v)`` and ``mask`` a
     boolean ``(n_q, n_k)`` array, True where a query may attend to a key. Checks shapes,
     every key allowed (catches a missing sqrt(d) and a softmax over the wrong axis), a
-    padding mask (masked keys get exactly 0), a causal mask, weights summing to 1, and a
-    fully-masked query row (all zeros, not NaN).
+    padding mask (masked keys get exactly 0), a causal mask, a square causal case
+    (``n_q == n_k``, where scores computed as ``k @ q.T`` still have the right shape),
+    weights summing to 1, rows far apart in scale, and a fully-masked query row (all
+    zeros, not NaN). A wrong row is shown where it is furthest off.
     """
     q, k, v = _attention_inputs()
     n_q, n_k = len(q), len(k)
@@ -128,17 +153,24 @@ def check_masked_attention(report: Report, candidate: Callable[..., Any]) -> Non
     if not shapes_ok:
         return
 
-    def compare(name: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        result, pair = attempt(mask)
-        weights = attention_weights(q, k, mask)
+    def compare(
+        name: str, mask: np.ndarray, queries: np.ndarray = q
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        result = call(candidate, queries, k, v, mask)
+        pair = as_pair(result)
+        weights = attention_weights(queries, k, mask)
         output = weights @ v
         if pair is None or pair[1].shape != weights.shape:
-            report.expect(False, f"matches the reference {name}", hint=f"got {describe(result)}")
+            got = describe(result) if pair is None else f"weights of shape {pair[1].shape}"
+            report.expect(
+                False, f"matches the reference {name}", hint=f"expected {weights.shape}, got {got}"
+            )
             return None
         close = np.allclose(pair[1], weights, atol=1e-6) and np.allclose(pair[0], output, atol=1e-6)
-        hint = _diagnose(q, k, pair[1], mask) or (
-            f"row 0 of the weights: {differ(weights[0], pair[1][0])}"
-        )
+        if np.allclose(pair[1], weights, atol=1e-6) and not close:
+            hint = f"the weights are right, the output is not: output = weights @ v ({differ(output, pair[0])})"
+        else:
+            hint = _diagnose(queries, k, pair[1], mask, v.shape[-1]) or _worst_row(weights, pair[1])
         report.expect(close, f"matches the reference {name}", hint=hint)
         return pair
 
@@ -160,6 +192,8 @@ def check_masked_attention(report: Report, candidate: Callable[..., Any]) -> Non
             "each row of weights sums to 1",
             hint=f"row sums are {show(sums, digits=3)}",
         )
+    square = np.random.default_rng(8).normal(size=(n_k, q.shape[1])) * 2.0
+    compare(f"with {n_k} queries, {n_k} keys and a causal mask (square)", causal_mask(n_k), square)
     _check_row_scales(report, candidate, k, v)
     fully_masked = everything.copy()
     fully_masked[1] = False
@@ -221,7 +255,7 @@ def _check_row_scales(
                 "subtract each row's own max (max(axis=-1, keepdims=True))"
             )
         else:
-            hint = _diagnose(q, k, pair[1], mask) or f"row 1: {differ(weights[1], pair[1][1])}"
+            hint = _diagnose(q, k, pair[1], mask, v.shape[-1]) or _worst_row(weights, pair[1])
     report.expect(
         ok, "queries whose scores differ by about 2000 (each row shifted by its own max)", hint=hint
     )
