@@ -101,10 +101,33 @@ def _sparsemax_loop(x):  # another correct style: one row at a time, a threshold
     return out.reshape(x.shape)
 
 
+def _support_from_argmin(x):
+    """The reviewer's answer: support size = index of the first k where the test fails."""
+    x = np.asarray(x, dtype=float)
+    z = -np.sort(-x, axis=-1)
+    cumulative = np.cumsum(z, axis=-1)
+    k = np.arange(1, x.shape[-1] + 1)
+    support = np.maximum(np.argmin(1 + k * z > cumulative, axis=-1)[..., None], 1)
+    tau = (np.take_along_axis(cumulative, support - 1, axis=-1) - 1) / support
+    return np.maximum(x - tau, 0)
+
+
+def _greater_or_equal(x):
+    """The reviewer's correct answer: >= in the support test (equality adds a zero entry)."""
+    x = np.asarray(x, dtype=float)
+    z = -np.sort(-x, axis=-1)
+    cumulative = np.cumsum(z, axis=-1)
+    k = np.arange(1, x.shape[-1] + 1)
+    support = np.sum(1 + k * z >= cumulative, axis=-1, keepdims=True)
+    tau = (np.take_along_axis(cumulative, support - 1, axis=-1) - 1) / support
+    return np.maximum(x - tau, 0)
+
+
 def test_sparsemax_checker_accepts_references():
     assert check_sparsemax(sparsemax).passed
     assert check_sparsemax(_sparsemax_by_bisection).passed
     assert check_sparsemax(_sparsemax_loop).passed
+    assert check_sparsemax(_greater_or_equal).passed
 
 
 SPARSEMAX_MISTAKES = [
@@ -118,6 +141,7 @@ SPARSEMAX_MISTAKES = [
     (_cumsum_without_axis, "np.cumsum without axis= flattens the batch"),
     (_sparsemax_in_place, "modified its input x in place"),
     (_sparsemax_list, "returned a list; return a NumPy array"),
+    (_support_from_argmin, "every entry is in the support here"),
 ]
 
 

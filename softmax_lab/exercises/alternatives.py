@@ -13,10 +13,11 @@ Examples
 True
 >>> from softmax_lab import softmax
 >>> print(check_sparsemax(softmax))  # doctest: +ELLIPSIS
-Exercise 9.1 - sparsemax: 2 of 6 checks passed
+Exercise 9.1 - sparsemax: 2 of 7 checks passed
   FAIL  [2.0, 1.0, 0.1] gives [1, 0, 0] (this is softmax: sparsemax subtracts a threshold ...)
   FAIL  matches the reference on a random (4, 6) batch (this is softmax: ...)
   FAIL  ties share the mass: [1, 1, 1, -1] and [3, 0, 3] (this is softmax: ...)
+  FAIL  every entry in the support: [1, 0.9, 0.95], [0.1, 0.2, 0.15], [0.5, 0.5, 0.5] (...)
   ok    each row sums to 1
   FAIL  scores below the threshold get exactly 0 (...)
   ok    adding 1000 to every score changes nothing
@@ -47,6 +48,20 @@ def _sparsemax_variant(x: np.ndarray, *, k_from: int) -> np.ndarray:
     return np.maximum(x - tau, 0)
 
 
+def _support_from_first_failure(x: np.ndarray) -> np.ndarray:
+    """Support size as the index of the first k where 1 + k z_k > cumsum fails (np.argmin).
+
+    Right whenever some entry is outside the support; when none is, argmin returns 0 and
+    the support shrinks to 1 (or 0), so the row comes back unnormalised.
+    """
+    ordered = np.sort(x, axis=-1)[..., ::-1]
+    cumulative = np.cumsum(ordered, axis=-1)
+    k = np.arange(1, x.shape[-1] + 1)
+    support = np.maximum(np.argmin(1 + k * ordered > cumulative, axis=-1)[..., None], 1)
+    tau = (np.take_along_axis(cumulative, support - 1, axis=-1) - 1) / support
+    return np.maximum(x - tau, 0)
+
+
 def _sparsemax_mistake(x: np.ndarray, got: np.ndarray) -> str:
     """Name the usual mistake behind a wrong sparsemax, when it is one of the usual ones."""
     n = x.shape[-1]
@@ -64,6 +79,12 @@ def _sparsemax_mistake(x: np.ndarray, got: np.ndarray) -> str:
             "the threshold averages the k largest scores (sorted in decreasing order), not all n",
         ),
         (x - tau, "clip at 0: entries below the threshold must be 0, not negative"),
+        (
+            _support_from_first_failure(x),
+            "every entry is in the support here, so k = n: count the k with "
+            "1 + k z_k > cumsum (np.sum of the condition); the index of the first failure "
+            "(np.argmin) is 0 when nothing fails",
+        ),
     ]
     for wrong, message in mistakes:
         if np.allclose(wrong, got, atol=1e-6) and not np.allclose(sparsemax(x), got, atol=1e-6):
@@ -76,7 +97,8 @@ def check_sparsemax(report: Report, candidate: Callable[[Any], Any]) -> None:
     r"""Exercise 9.1: ``candidate(x)`` returns sparsemax of ``x`` along its last axis.
 
     Checks a worked example, a random batch against :func:`softmax_lab.sparsemax`, ties,
-    rows summing to 1, exact zeros (and no negative entries), and invariance to adding
+    rows whose every entry is in the support (a support size taken from the first failing
+    index, ``np.argmin``, is wrong only there), rows summing to 1, exact zeros (and no negative entries), and invariance to adding
     a constant (no overflow for scores around 1000).
     """
 
@@ -126,6 +148,14 @@ def check_sparsemax(report: Report, candidate: Callable[[Any], Any]) -> None:
         got is not None and np.allclose(got, expected),
         "ties share the mass: [1, 1, 1, -1] and [3, 0, 3]",
         hint=hint_for(ties, result, got),
+    )
+    full = np.array([[1.0, 0.9, 0.95], [0.1, 0.2, 0.15], [0.5, 0.5, 0.5]])
+    result, got = attempt(full)
+    expected = np.array([[23, 17, 20], [17, 23, 20], [20, 20, 20]]) / 60  # tau = (sum - 1) / 3
+    report.expect(
+        got is not None and np.allclose(got, expected),
+        "every entry in the support: [1, 0.9, 0.95], [0.1, 0.2, 0.15], [0.5, 0.5, 0.5]",
+        hint=hint_for(full, result, got),
     )
     result, got = attempt(batch)
     sums = None if got is None else got.sum(axis=-1)
