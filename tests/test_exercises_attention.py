@@ -135,6 +135,11 @@ def _sqrt_of_value_width(q, k, v, mask):
     return weights @ v, weights
 
 
+def _output_from_unmasked_weights(q, k, v, mask):
+    scores = q @ k.T / math.sqrt(q.shape[-1])
+    return softmax(scores) @ v, softmax(scores, where=mask)  # the output ignores the mask
+
+
 def _renormalised(q, k, v, mask):
     """The reviewer's correct answer: exp of shifted scores times the mask, renormalised."""
     scores = q @ k.T / math.sqrt(q.shape[-1])
@@ -182,6 +187,8 @@ MASKED_ATTENTION_MISTAKES = [
     (_no_mask, "masked keys get weight"),
     (_transposed_when_square, "the scores are transposed"),
     (_sqrt_of_value_width, "not of the values (v.shape[-1])"),
+    (_output_from_unmasked_weights, "the weights are right, the output is not"),
+    (_output_from_unmasked_weights, "the weights are 0 but the output is"),
 ]
 
 

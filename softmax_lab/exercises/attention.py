@@ -215,6 +215,11 @@ def check_masked_attention(report: Report, candidate: Callable[..., Any]) -> Non
             "got uniform weights: a large negative number (-1e9) instead of -inf spreads a "
             "fully masked row evenly; that query must get zeros"
         )
+    elif pair[1].shape == (n_q, n_k) and np.all(pair[1][1] == 0):
+        hint = (
+            f"the weights are 0 but the output is {show(pair[0][1], digits=3)}: "
+            "output = weights @ v"
+        )
     else:
         hint = f"got weights {show(pair[1][1], digits=3)}"
     report.expect(
