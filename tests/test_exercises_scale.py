@@ -196,7 +196,43 @@ def _shifted_target(shard, start, target, global_max):
     return local_sum, np.where(owns, target_logit - global_max, 0.0)
 
 
-@pytest.mark.parametrize("reference", [_partials, _partials_by_torch, _partials_by_loop])
+def _partials_by_logsumexp(shard, start, target, global_max):
+    """The reviewer's correct answer: take_along_axis and scipy's logsumexp."""
+    from scipy.special import logsumexp
+
+    local = target - start
+    owns = (local >= 0) & (local < shard.shape[1])
+    picked = np.take_along_axis(shard, np.where(owns, local, 0)[:, None], axis=1)[:, 0]
+    return np.exp(logsumexp(shard, axis=1) - global_max), picked * owns
+
+
+def _max_not_a_column(shard, start, target, global_max):
+    """shard - global_max without [:, None]: (6, 5) against (6,) does not broadcast."""
+    _, target_logit = _partials(shard, start, target, global_max)
+    return np.exp(shard - global_max).sum(-1), target_logit
+
+
+def _start_excluded(shard, start, target, global_max):
+    local_sum, _ = _partials(shard, start, target, global_max)
+    owns = (target > start) & (target < start + shard.shape[-1])
+    index = np.clip(target - start, 0, shard.shape[-1] - 1)
+    return local_sum, np.where(owns, shard[np.arange(len(shard)), index], 0.0)
+
+
+def _minus_inf_elsewhere(shard, start, target, global_max):
+    local_sum, target_logit = _partials(shard, start, target, global_max)
+    owns = (target >= start) & (target < start + shard.shape[-1])
+    return local_sum, np.where(owns, target_logit, -np.inf)
+
+
+def _log_of_the_sum(shard, start, target, global_max):
+    local_sum, target_logit = _partials(shard, start, target, global_max)
+    return np.log(local_sum), target_logit
+
+
+@pytest.mark.parametrize(
+    "reference", [_partials, _partials_by_torch, _partials_by_loop, _partials_by_logsumexp]
+)
 def test_shard_partials_accepts_references(reference):
     report = check_shard_partials(reference)
     assert report.passed, str(report)
@@ -218,6 +254,11 @@ def test_shard_partials_accepts_references(reference):
         (_summed_over_rows, "one value per row"),
         (_lists, "returned a list; return a NumPy array"),
         (_shifts_in_place, "modified its input shard in place"),
+        (_max_not_a_column, "your function raised ValueError"),
+        (_max_not_a_column, "make it a column: shard - global_max[:, None]"),
+        (_start_excluded, "a shard owns its first class too: start <= target"),
+        (_minus_inf_elsewhere, "contributes 0, not -inf"),
+        (_log_of_the_sum, "return the sum itself, not its log"),
     ],
 )
 def test_shard_partials_rejects_known_mistakes(wrong, feedback):
@@ -231,6 +272,12 @@ def test_shard_partials_says_overflow_only_when_it_overflows(wrong):
     """These subtract the global max: telling them to subtract it would mislead."""
     report = check_shard_partials(wrong)
     assert not says(report, "overflow:") and not says(report, "subtract global_max before")
+
+
+def test_shard_partials_names_an_error_not_the_return_value():
+    """A function that raises gets the error's diagnosis, not "return a pair"."""
+    report = check_shard_partials(_max_not_a_column)
+    assert not says(report, "return a pair"), str(report)
 
 
 def test_shard_partials_reports_stub_and_missing_return():
@@ -317,6 +364,15 @@ def _as_list(*args):
     return _gradient(*args).tolist()
 
 
+def _gradient_max_not_a_column(shard, start, target, global_max, global_sum):
+    """The softmax without [:, None]: (6, V_r) against (6,) does not broadcast."""
+    counted = target != -100
+    grad = np.exp(shard - global_max) / global_sum
+    owns = counted & (target >= start) & (target < start + shard.shape[1])
+    grad[np.flatnonzero(owns), target[owns] - start] -= 1.0
+    return grad * counted[:, None] / counted.sum()
+
+
 def _as_tensor(*args):
     return torch.from_numpy(_gradient(*args))
 
@@ -359,6 +415,7 @@ def test_shard_gradient_names_the_wrong_shard_and_the_padding_row():
         (_in_place, "modified its input shard in place"),
         (_as_list, "returned a list; return a NumPy array"),
         (_as_tensor, "returned a torch.Tensor"),
+        (_gradient_max_not_a_column, "make it a column: shard - global_max[:, None]"),
     ],
 )
 def test_shard_gradient_rejects_other_mistakes(wrong, feedback):

@@ -37,7 +37,17 @@ import numpy as np
 
 from ..core import logsumexp
 from ..gradients import cross_entropy
-from . import Report, array_problem, as_floats, as_pair, call, describe, differ, exercise
+from . import (
+    Report,
+    ReturnedNone,
+    array_problem,
+    as_floats,
+    as_pair,
+    call,
+    describe,
+    differ,
+    exercise,
+)
 
 __all__ = ["check_merge_states", "check_shard_gradient", "check_shard_partials"]
 
@@ -164,6 +174,22 @@ _WIDTHS = (5, 4, 3)  # three uneven shards of a vocabulary of 12
 _STARTS = (0, 5, 9)
 
 
+def _raised(result: Any) -> str:
+    """Feedback for a learner's function that raised: the error, and for the usual one, its fix.
+
+    "" when ``result`` is not an error (a missing ``return`` is reported elsewhere).
+    """
+    if not isinstance(result, Exception) or isinstance(result, ReturnedNone):
+        return ""
+    text = f"your function raised {type(result).__name__}: {result}"
+    if isinstance(result, ValueError) and "broadcast" in str(result):
+        text += (
+            ": a (batch,) array such as global_max lines up with the columns of a "
+            "(batch, V_r) shard, not its rows; make it a column: shard - global_max[:, None]"
+        )
+    return text
+
+
 def _logits(rows: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=(rows, sum(_WIDTHS))) * 3
 
@@ -222,6 +248,17 @@ def _partial_mistake(
             )
             for s, st in zip(shards, _STARTS, strict=True)
         ],
+        "a shard owns its first class too: start <= target, not start < target": [
+            np.where(
+                _owned(s, st, target)[0] & (target != st), s[rows, _owned(s, st, target)[1]], 0.0
+            )
+            for s, st in zip(shards, _STARTS, strict=True)
+        ],
+        "a shard that does not own the target contributes 0, not -inf: the ranks add "
+        "their target logits (all-reduce sum)": [
+            np.where(_owned(s, st, target)[0], s[rows, _owned(s, st, target)[1]], -np.inf)
+            for s, st in zip(shards, _STARTS, strict=True)
+        ],
         "returned the target logit minus global_max; return the logit itself": [
             np.where(_owned(s, st, target)[0], s[rows, _owned(s, st, target)[1]] - global_max, 0.0)
             for s, st in zip(shards, _STARTS, strict=True)
@@ -275,10 +312,13 @@ def check_shard_partials(report: Report, candidate: Callable[..., Any]) -> None:
     pairs = [as_pair(r) for r in results]
     problem = ""
     for result, pair in zip(results, pairs, strict=True):
-        if pair is None:
+        if _raised(result):
+            problem = _raised(result)
+        elif pair is None:
             problem = f"got {describe(result)}: return a pair (local_sum, target_logit)"
         else:
-            problem = "; ".join(p for p in (array_problem(part) for part in result) if p)
+            problems = [p for p in (array_problem(part) for part in result) if p]
+            problem = "; ".join(dict.fromkeys(problems))  # each problem once
             if not problem and (pair[0].shape != (6,) or pair[1].shape != (6,)):
                 problem = (
                     f"got shapes {pair[0].shape} and {pair[1].shape}: one value per row "
@@ -300,7 +340,10 @@ def check_shard_partials(report: Report, candidate: Callable[..., Any]) -> None:
         hint = f"{_name(wrong)}: {differ(expected_sums[wrong], sums[wrong])}"
         own_max = [np.exp(s - s.max(axis=1, keepdims=True)).sum(axis=1) for s in shards]
         no_shift = [np.exp(s).sum(axis=1) for s in shards]
-        if _matches(sums, own_max):
+        logs = [np.log(e) for e in expected_sums]
+        if _matches(sums, logs):
+            hint += ": return the sum itself, not its log: the ranks add their sums first"
+        elif _matches(sums, own_max):
             hint += (
                 ": subtract the global max, not the shard's own max: the sums must share one scale"
             )
@@ -400,7 +443,8 @@ def check_shard_gradient(report: Report, candidate: Callable[..., Any]) -> None:
         call(candidate, s, st, target, global_max, global_sum)
         for s, st in zip(shards, _STARTS, strict=True)
     ]
-    problem = next((array_problem(r) for r in results if array_problem(r)), "")
+    problem = next((_raised(r) for r in results if _raised(r)), "")
+    problem = problem or next((array_problem(r) for r in results if array_problem(r)), "")
     bad_shape = next(
         (i for i, r in enumerate(results) if not problem and np.shape(r) != expected[i].shape), None
     )
