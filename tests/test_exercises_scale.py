@@ -68,6 +68,11 @@ def _sum_only(m_a, d_a, m_b, d_b):
     return d_a + d_b
 
 
+def _whole_arrays(m_a, d_a, m_b, d_b):
+    """Returns arrays, not two numbers (the checker used to crash on these)."""
+    return np.full(3, max(m_a, m_b)), np.full(3, d_a + d_b)
+
+
 def _drops_a_tie(m_a, d_a, m_b, d_b):
     """Two strict comparisons: equal maxima fall through and d_b is lost."""
     if m_a > m_b:
@@ -91,6 +96,7 @@ def test_merge_states_accepts_references(reference):
         (_nan_for_empty, "got NaN"),
         (_unshifted, "without overflow"),
         (_sum_only, "returns a pair (max, sum)"),
+        (_whole_arrays, "got arrays of shapes (3,) and (3,): return two numbers"),
         (_drops_a_tie, "with equal maxima (a tie) both sums count in full"),
     ],
 )

@@ -58,6 +58,14 @@ def _show(result: Any, pair: tuple[np.ndarray, np.ndarray] | None) -> str:
     return f"({float(pair[0]):.6g}, {float(pair[1]):.6g})"
 
 
+def _as_state(result: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """A result ``(m, d)`` of two single numbers, as 0-d float arrays, or None."""
+    pair = as_pair(result)
+    if pair is None or pair[0].size != 1 or pair[1].size != 1:
+        return None
+    return pair[0].reshape(()), pair[1].reshape(())
+
+
 def _state(chunk: list[float]) -> tuple[float, float]:
     """The (max, sum of exp(x - max)) of a chunk, worked out directly for the checks."""
     if not chunk:
@@ -79,12 +87,14 @@ def check_merge_states(report: Report, candidate: Callable[..., Any]) -> None:
 
     def merged(a: tuple[Any, Any], b: tuple[Any, Any]) -> tuple[Any, Any]:
         result = call(candidate, a[0], a[1], b[0], b[1])
-        return result, as_pair(result)
+        return result, _as_state(result)
 
     result, pair = merged(_state([1.0, 2.0]), _state([3.0]))
-    if not report.expect(
-        pair is not None, "returns a pair (max, sum)", hint=f"got {describe(result)}"
-    ):
+    arrays = as_pair(result)
+    hint = f"got {describe(result)}"
+    if arrays is not None:
+        hint = f"got arrays of shapes {arrays[0].shape} and {arrays[1].shape}: return two numbers"
+    if not report.expect(pair is not None, "returns a pair (max, sum)", hint=hint):
         return
     expected = _state([1.0, 2.0, 3.0])
     ok = np.isclose(pair[0], expected[0]) and np.isclose(pair[1], expected[1])
@@ -131,11 +141,11 @@ def check_merge_states(report: Report, candidate: Callable[..., Any]) -> None:
 
     rng = np.random.default_rng(10)
     a, b, c = (_state(list(rng.normal(size=3) * 5)) for _ in range(3))
-    bc = as_pair(merged(b, c)[0])
-    a_bc = None if bc is None else as_pair(call(candidate, *a, *bc))
-    ba = as_pair(merged(b, a)[0])
-    ab = as_pair(merged(a, b)[0])
-    ab_c = None if ab is None else as_pair(call(candidate, *ab, *c))
+    bc = _as_state(merged(b, c)[0])
+    a_bc = None if bc is None else _as_state(call(candidate, *a, *bc))
+    ba = _as_state(merged(b, a)[0])
+    ab = _as_state(merged(a, b)[0])
+    ab_c = None if ab is None else _as_state(call(candidate, *ab, *c))
     ok = (
         ab_c is not None
         and a_bc is not None
@@ -154,7 +164,7 @@ def check_merge_states(report: Report, candidate: Callable[..., Any]) -> None:
     state = _state([])
     pair = None
     for chunk in np.array_split(row, 8):
-        pair = as_pair(call(candidate, *state, *_state(list(chunk))))
+        pair = _as_state(call(candidate, *state, *_state(list(chunk))))
         if pair is None:
             break
         state = (pair[0], pair[1])
