@@ -162,6 +162,19 @@ def _divides_by_three(q, k, v, mask):  # a scale no diagnosis names
     return weights @ v, weights
 
 
+def _output_doubled(q, k, v, mask):
+    weights = attention_weights(q, k, mask)
+    return 2 * weights @ v, weights
+
+
+def test_right_weights_and_a_wrong_output_blame_the_output():
+    """With every key allowed, masking with 0 gives the right weights: no false diagnosis."""
+    report = check_masked_attention(_output_doubled)
+    assert len(report.failures) == 5, str(report)
+    assert all("the weights are right, the output is not" in f for f in report.failures), report
+    assert not says(report, "masked scores set to 0"), str(report)
+
+
 def test_masked_attention_shows_the_row_that_is_off():
     """Row 0 of a causal mask is [1, 0, 0, 0, 0] whatever the scale: show a row that differs."""
     report = check_masked_attention(_divides_by_three)
