@@ -280,6 +280,12 @@ def _entropy_scipy(weights):
     )
 
 
+def _entropy_as_rows(weights):
+    """The reviewer's answer: reshape to (-1, n), so one row gives shape (1,), not ()."""
+    w = np.asarray(weights, dtype=float).reshape(-1, np.shape(weights)[-1])
+    return _entropy(w)
+
+
 def test_entropy_accepts_references():
     assert check_attention_entropy(_entropy).passed
     assert check_attention_entropy(_entropy_torch).passed
@@ -296,6 +302,7 @@ ENTROPY_MISTAKES = [
     (_entropy_in_place, "modified its input weights in place"),
     (_entropy_list, "returned a list; return a NumPy array"),
     (_entropy_everything, "sum over the last axis"),
+    (_entropy_as_rows, "expected one number for one row, got shape (1,)"),
 ]
 
 

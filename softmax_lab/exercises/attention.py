@@ -319,7 +319,9 @@ def check_attention_entropy(report: Report, candidate: Callable[[Any], Any]) -> 
     uniform = np.full(4, 0.25)
     result = as_floats(got := call(candidate, uniform))
     hint = f"got {describe(got)}"
-    if result is not None and result.shape == ():
+    if result is not None and result.shape != ():
+        hint = f"expected one number for one row, got shape {result.shape}"
+    elif result is not None and result.shape == ():
         hint = _entropy_mistake(uniform, result) or differ(math.log(4), result)
     report.expect(
         result is not None and result.shape == () and np.isclose(result, math.log(4)),
@@ -329,10 +331,18 @@ def check_attention_entropy(report: Report, candidate: Callable[[Any], Any]) -> 
     one_hot = np.array([0.0, 1.0, 0.0])
     result = as_floats(got := call(candidate, one_hot))
     nan_hint = "0 * log(0) gives NaN in NumPy: treat those terms as 0"
+    if result is None:
+        hint = f"got {describe(got)}"
+    elif np.isnan(result).any():
+        hint = nan_hint
+    elif result.shape != ():
+        hint = f"expected one number for one row, got shape {result.shape}"
+    else:
+        hint = _entropy_mistake(one_hot, result) or differ(0.0, result)
     report.expect(
         result is not None and result.shape == () and np.isclose(result, 0.0),
         "a one-hot row has entropy 0",
-        hint=nan_hint if result is not None and np.isnan(result).any() else f"got {describe(got)}",
+        hint=hint,
     )
     rows = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.0, 0.0, 0.0]])
     expected = np.array(
