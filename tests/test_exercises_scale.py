@@ -407,6 +407,11 @@ def test_shard_gradient_names_the_mistake(options, feedback):
     assert says(report, feedback), str(report)
 
 
+def test_shard_gradient_large_logit_check_shows_the_wrong_shard():
+    report = check_shard_gradient(lambda *args: _gradient(*args, one_hot="no offset"))
+    assert says(report, "logits around 1000 give the same gradient (no overflow) (shard 1"), report
+
+
 def test_shard_gradient_names_the_wrong_shard_and_the_padding_row():
     report = check_shard_gradient(lambda *args: _gradient(*args, one_hot="no offset"))
     assert says(report, "shard 1 (classes 5..8)")  # shard 0's offset is 0: it is right
