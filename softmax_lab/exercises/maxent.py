@@ -33,19 +33,60 @@ def _soft(q: np.ndarray, alpha: float, axis: int = -1) -> np.ndarray:
 
 
 def _matches(wrong: np.ndarray, got: np.ndarray) -> bool:
-    return wrong.shape == got.shape and bool(np.allclose(wrong, got, rtol=1e-6, atol=1e-8))
+    return wrong.shape == got.shape and bool(
+        np.allclose(wrong, got, rtol=1e-6, atol=1e-8, equal_nan=True)
+    )
 
 
-def _value_mistake(q: np.ndarray, alpha: float, got: np.ndarray) -> str:
+def _named(mistakes: list[tuple[np.ndarray, str]], got: np.ndarray, expected: np.ndarray) -> str:
+    """The first mistake that explains ``got`` and that differs from ``expected``.
+
+    A mistake that gives the right value on this case (alpha * Q equals Q / alpha when
+    alpha = 1, say) explains nothing, so it is skipped.
+    """
+    for wrong, message in mistakes:
+        wrong = np.asarray(wrong)
+        if _matches(wrong, got) and not _matches(wrong, expected):
+            return message
+    return ""
+
+
+def _shifted(z: np.ndarray, m: np.ndarray, alpha: float) -> np.ndarray:
+    """alpha * (m + log sum exp(z - m)) over the last axis, for a shift ``m`` that is not the max."""
+    return alpha * (m[..., 0] + np.log(np.sum(np.exp(z - m), axis=-1)))
+
+
+def _value_mistake(q: np.ndarray, alpha: float, got: np.ndarray, expected: np.ndarray) -> str:
     """Name the usual mistake behind a wrong soft value, when it is one of the usual ones."""
-    if not np.all(np.isfinite(got)):
-        return (
-            "got inf or NaN: exp(Q / alpha) overflowed or underflowed to 0; subtract the "
-            "max of Q / alpha before exp and add it back after the log"
-        )
     with np.errstate(all="ignore"):
         z = q / alpha
         top = z.max(axis=-1, keepdims=True)
+        if not np.all(np.isfinite(got)):
+            unstable = [
+                (
+                    _shifted(z, z[..., :1], alpha),
+                    "got inf or NaN: you shifted by the first entry, not the max; an entry "
+                    "far above the first one overflows exp; subtract each row's max of Q / alpha",
+                ),
+                (
+                    _shifted(z, z.mean(axis=-1, keepdims=True), alpha),
+                    "got inf or NaN: you shifted by the mean, not the max; an entry far above "
+                    "the mean overflows exp; subtract each row's max of Q / alpha",
+                ),
+                (
+                    _shifted(z, np.full_like(top, z.max()), alpha),
+                    "got inf or NaN: one max for the whole batch underflows a row far below "
+                    "it to log(0); subtract each row's max (axis=-1, keepdims=True)",
+                ),
+            ]
+            naive = alpha * np.log(np.sum(np.exp(z), axis=-1))
+            # Without a shift the same inf may come out: then name no shift in particular.
+            named = "" if _matches(naive, got) else _named(unstable, got, expected)
+            return named or (
+                "got inf or NaN: exp(Q / alpha) overflowed or underflowed to 0; subtract "
+                "each row's max of Q / alpha (axis=-1, keepdims=True) before exp and add "
+                "it back after the log"
+            )
         mistakes = [
             (np.max(q, axis=-1), "that is the hard max of Q: the alpha -> 0 limit only"),
             (
@@ -70,10 +111,7 @@ def _value_mistake(q: np.ndarray, alpha: float, got: np.ndarray) -> str:
                 "the max you add back must be multiplied by alpha too: alpha * (m + log sum)",
             ),
         ]
-    for wrong, message in mistakes:
-        if _matches(np.asarray(wrong), got):
-            return message
-    return ""
+    return _named(mistakes, got, expected)
 
 
 @exercise("Exercise 12.1 - the soft value")
@@ -81,8 +119,10 @@ def check_soft_value(report: Report, candidate: Callable[[np.ndarray, float], np
     """Check ``candidate(q, alpha) -> alpha * logsumexp(q / alpha)`` over the last axis.
 
     Cases: a plain vector, cold and hot alphas, values whose ``exp`` overflows or
-    underflows without the max shift (also only after dividing by a small alpha), a
-    batch of rows (also rows far apart, so one max for the whole batch fails).
+    underflows without the max shift (also only after dividing by a small alpha), the
+    max last (a shift by the first entry overflows), the max far above the mean (a shift
+    by the mean overflows), a batch of rows (also rows far apart, so one max for the
+    whole batch fails).
     """
     cases = [
         ("Q = [1, 2, 3], alpha = 1", np.array([1.0, 2.0, 3.0]), 1.0),
@@ -90,6 +130,12 @@ def check_soft_value(report: Report, candidate: Callable[[np.ndarray, float], np
         ("a hot alpha = 100: about mean(Q) + alpha log 3", np.array([1.0, 2.0, 3.0]), 100.0),
         ("large Q = [1000, 999, 0], alpha = 1", np.array([1000.0, 999.0, 0.0]), 1.0),
         ("very negative Q = [-1000, -1001], alpha = 1", np.array([-1000.0, -1001.0]), 1.0),
+        ("a cold alpha = 0.01 with the max last: Q = [-5, 5]", np.array([-5.0, 5.0]), 0.01),
+        (
+            "Q = [500, -1500], alpha = 1: the max 1000 above the mean",
+            np.array([500.0, -1500.0]),
+            1.0,
+        ),
         (
             "a cold alpha = 0.01 with Q = [10, 9.5, 0] (Q / alpha = 1000)",
             np.array([10.0, 9.5, 0.0]),
@@ -118,7 +164,7 @@ def check_soft_value(report: Report, candidate: Callable[[np.ndarray, float], np
             elif got is not None and q.ndim == 2:
                 hint += ": reduce over the last axis only (axis=-1), one value per row"
         else:
-            hint = problem or _value_mistake(q, alpha, got) or differ(expected, result)
+            hint = problem or _value_mistake(q, alpha, got, expected) or differ(expected, result)
         ok = close_to(result, expected, rtol=1e-9, atol=1e-9) and not problem
         report.expect(ok, f"{label} -> {np.round(expected, 4).tolist()}", hint=hint)
 
@@ -155,10 +201,7 @@ def _backup_mistake(
             ),
             (_soft(R, alpha, axis=1), "the future is missing: Q = R + gamma P V"),
         ]
-    for wrong, message in mistakes:
-        if _matches(np.asarray(wrong), got):
-            return message
-    return ""
+    return _named(mistakes, got, _soft(q, alpha, axis=1))
 
 
 def _mdp(seed: int, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
