@@ -347,7 +347,23 @@ def _via_logaddexp(x):
     return np.exp(x - np.logaddexp(0.0, logsumexp(x, axis=-1, keepdims=True)))
 
 
-@pytest.mark.parametrize("candidate", [_stable, _softmax_with_a_zero, _via_logaddexp])
+def _torch_padded(x):
+    """The reviewer's answer: pad a zero logit in torch, softmax, drop it, back to NumPy."""
+    t = torch.as_tensor(np.asarray(x, dtype=np.float64))
+    return torch.softmax(torch.nn.functional.pad(t, (1, 0)), dim=-1)[..., 1:].numpy()
+
+
+def _padded_by_hand(x):
+    """The reviewer's answer: pad a zero logit, shift by the max, normalise, drop it."""
+    x = np.asarray(x, dtype=float)
+    z = np.concatenate([np.zeros(x.shape[:-1] + (1,)), x], axis=-1)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True))[..., 1:]
+
+
+@pytest.mark.parametrize(
+    "candidate", [_stable, _softmax_with_a_zero, _via_logaddexp, _torch_padded, _padded_by_hand]
+)
 def test_off_by_one_accepts_correct_answers(candidate):
     report = check_off_by_one_softmax(candidate)
     assert report.passed, report
@@ -382,6 +398,34 @@ def _whole_array(x):
     return e / (np.exp(-m) + e.sum())
 
 
+def _flat_max(x):
+    """The reviewer's 7.3-a: m = max(0, x.max()) over the whole array, not per row."""
+    m = max(0.0, float(x.max()))
+    e = np.exp(x - m)
+    return e / (np.exp(-m) + e.sum(axis=-1, keepdims=True))
+
+
+def _mean_shift(x):
+    """The reviewer's 7.3-b: shift by max(0, mean) instead of max(0, max)."""
+    m = np.maximum(0.0, x.mean(axis=-1, keepdims=True))
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(x - m)
+        return e / (np.exp(-m) + e.sum(axis=-1, keepdims=True))
+
+
+def _nan_patched(x):
+    """The reviewer's 7.3-c: the naive formula, NaN patched to 0.5."""
+    with np.errstate(all="ignore"):
+        e = np.exp(x)
+        return np.nan_to_num(e / (1 + e.sum(axis=-1, keepdims=True)), nan=0.5)
+
+
+def _clipped(x):
+    """The reviewer's 7.3-d: scores clipped to +-500, then the naive formula."""
+    e = np.exp(np.clip(x, -500, 500))
+    return e / (1 + e.sum(axis=-1, keepdims=True))
+
+
 def _extra_slot(x):
     padded = np.concatenate([np.zeros(x.shape[:-1] + (1,)), x], axis=-1)
     return softmax(padded, axis=-1)
@@ -408,6 +452,10 @@ def _in_place(x):
         (_extra_slot, "returned one weight too many"),
         (_as_list, "returned a list; return a NumPy array"),
         (_in_place, "modified its input x in place"),
+        (_flat_max, "one m for the whole array"),
+        (_mean_shift, "not its mean (0) or first entry"),
+        (_nan_patched, "the naive formula with its NaN replaced"),
+        (_clipped, "scores 1000 and 600 got weights 0.5 and 0.5"),
     ],
 )
 def test_off_by_one_names_the_typical_mistakes(candidate, feedback):

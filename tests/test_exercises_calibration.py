@@ -312,7 +312,39 @@ def smoothed_by_torch(logits, labels, epsilon):
     return torch.nn.functional.cross_entropy(z, y, label_smoothing=epsilon).item()
 
 
-@pytest.mark.parametrize("right", [smoothed_by_targets, smoothed_by_mixing, smoothed_by_torch])
+def smoothed_by_logsumexp(logits, labels, epsilon):
+    """The reviewer's answer: scipy's logsumexp, the loss as (1 - eps) * NLL + eps * uniform."""
+    from scipy.special import logsumexp
+
+    z = np.asarray(logits, dtype=np.float64)
+    lse = logsumexp(z, axis=-1)
+    nll = lse - z[np.arange(len(z)), np.asarray(labels)]
+    return float(np.mean((1 - epsilon) * nll + epsilon * (lse - z.mean(-1))))
+
+
+def smoothed_by_loops(logits, labels, epsilon):
+    """The reviewer's answer: pure Python, one row at a time."""
+    total = 0.0
+    for row, y in zip(np.asarray(logits).tolist(), np.asarray(labels).tolist(), strict=True):
+        m = max(row)
+        lse = m + math.log(sum(math.exp(v - m) for v in row))
+        k = len(row)
+        total += sum(
+            ((1 - epsilon) * (j == y) + epsilon / k) * (lse - v) for j, v in enumerate(row)
+        )
+    return total / len(logits)
+
+
+@pytest.mark.parametrize(
+    "right",
+    [
+        smoothed_by_targets,
+        smoothed_by_mixing,
+        smoothed_by_torch,
+        smoothed_by_logsumexp,
+        smoothed_by_loops,
+    ],
+)
 def test_smoothed_cross_entropy_accepts_correct_answers_in_different_styles(right):
     report = check_smoothed_cross_entropy(right)
     assert report.passed, str(report)
@@ -340,7 +372,26 @@ def smoothed_with_naive_softmax(logits, labels, epsilon):
         return float(np.mean(-(targets * np.log(p)).sum(axis=1)))
 
 
+def _shifted_by(shift):
+    """Log-softmax by hand, each row shifted by ``shift(z)`` instead of its own max."""
+
+    def answer(logits, labels, epsilon):
+        z = np.asarray(logits, dtype=float)
+        k = z.shape[1]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            z = z - shift(z)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            targets = (1 - epsilon) * np.eye(k)[labels] + epsilon / k
+            return float(np.mean(-(targets * log_p).sum(axis=1)))
+
+    return answer
+
+
 SMOOTHING_MISTAKES = [
+    # the reviewer's 6.3-a and 6.3-b, and a shift by the first entry
+    (_shifted_by(lambda z: z.mean(axis=1, keepdims=True)), "not its mean (0)"),
+    (_shifted_by(lambda z: z.max()), "one max for the whole batch (z.max() with no axis)"),
+    (_shifted_by(lambda z: z[:, :1]), "or its first entry (-1000)"),
     (
         _targets_then_loss(lambda h, e, k: (1 - e) * h + e / (k - 1) * (1 - h)),
         "wrong classes only",

@@ -407,13 +407,52 @@ def _off_by_one_mistake(x: np.ndarray, got: np.ndarray) -> str:
                 "axis only (axis=-1, keepdims=True)",
             ),
         ]
-    for wrong, message in mistakes:
+        flat = max(0.0, float(x.max()))  # one m for the whole array
+        flat_exps = np.exp(x - flat)
+        mistakes.append(
+            (
+                flat_exps / (np.exp(-flat) + flat_exps.sum(axis=-1, keepdims=True)),
+                "one m for the whole array: a row far below it becomes exp(-1000) / ... = 0/0; "
+                "take m = max(0, max(x)) for each row (axis=-1, keepdims=True)",
+            )
+        )
+        naive = exps / (1 + exps.sum(axis=-1, keepdims=True))
+    finite = bool(np.all(np.isfinite(got)))
+    for index, (wrong, message) in enumerate(mistakes):
         if (
-            wrong.shape == got.shape
+            (finite or index == len(mistakes) - 1)  # NaN matches only for the flat max
+            and wrong.shape == got.shape
             and np.allclose(wrong, got, equal_nan=True)
             and not np.allclose(expected, got)
         ):
             return message
+    if got.shape != expected.shape or not finite or np.allclose(got, expected):
+        return ""
+    patched = np.isnan(naive)
+    if (
+        patched.any()
+        and (~patched).any()
+        and np.allclose(got[~patched], expected[~patched])
+        and np.ptp(got[patched]) == 0
+    ):
+        return (
+            "that is the naive formula with its NaN replaced: exp(1000) is inf and inf / inf "
+            "is NaN, not a weight; subtract m = max(0, max(x)) before exp instead of patching"
+        )
+    rows, got_rows = x.reshape(-1, x.shape[-1]), got.reshape(-1, x.shape[-1])
+    for row, weights in zip(rows, got_rows, strict=True):
+        high, low = int(np.argmax(row)), int(np.argmin(row))
+        if (
+            row[high] - row[low] > 1
+            and weights[high] <= weights[low]
+            and weights.min() >= 0
+            and weights.sum() <= 1 + 1e-9
+        ):
+            return (
+                f"scores {row[high]:g} and {row[low]:g} got weights {weights[high]:.3g} and "
+                f"{weights[low]:.3g}: a larger score must get a larger weight; clipping "
+                "the scores changes them: subtract m = max(0, max(x)) instead"
+            )
     return ""
 
 
@@ -421,7 +460,9 @@ def _off_by_one_mistake(x: np.ndarray, got: np.ndarray) -> str:
 def check_off_by_one_softmax(report: Report, candidate: Callable[[Any], Any]) -> None:
     r"""Exercise 7.3: ``candidate(x)`` returns :math:`e^{x_i} / (1 + \sum_j e^{x_j})` along the last axis.
 
-    For any shape; stable for scores of 1000 (no overflow) and -1000 (no 0/0).
+    For any shape; stable for scores of 1000 (no overflow) and -1000 (no 0/0), unequal
+    large scores (where a NaN patched afterwards, a clip or a shift by the mean shows), and
+    rows far apart in one batch (where one m for the whole array gives 0/0).
     """
     cases = [
         ("[0, 0, 0] gives [0.25, 0.25, 0.25]", np.zeros(3)),
@@ -435,7 +476,14 @@ def check_off_by_one_softmax(report: Report, candidate: Callable[[Any], Any]) ->
         ),
         ("scores of 1000 give [0.5, 0.5] (no overflow)", np.array([1000.0, 1000.0])),
         ("scores of -1000 give [0, 0]: nothing attended to (no 0/0)", np.array([-1000.0, -1000.0])),
+        ("unequal large scores [1000, 0] give [1, 0]", np.array([1000.0, 0.0])),
+        ("scores [-1000, 1000] give [0, 1] (shift by the max)", np.array([-1000.0, 1000.0])),
+        (
+            "rows far apart, [[0, 1], [1000, 600]]: each row shifted by its own m",
+            np.array([[0.0, 1.0], [1000.0, 600.0]]),
+        ),
     ]
+    passed: dict[str, bool] = {}
     for message, x in cases:
         expected = off_by_one_softmax(x)
         got = call(candidate, x)
@@ -443,16 +491,17 @@ def check_off_by_one_softmax(report: Report, candidate: Callable[[Any], Any]) ->
         hint = ""
         if result is not None and result.shape == expected.shape[:-1] + (expected.shape[-1] + 1,):
             hint = "returned one weight too many: drop the extra zero logit's weight"
-        elif (
-            result is not None
-            and result.shape == expected.shape
-            and not np.all(np.isfinite(result))
-        ):
-            hint = "got inf or NaN: exp overflowed; subtract m = max(0, max(x)) first"
         elif result is not None and result.shape == expected.shape:
             hint = _off_by_one_mistake(x, result)
+            if not hint and not np.all(np.isfinite(result)):
+                hint = "got inf or NaN: exp overflowed; subtract m = max(0, max(x)) first"
+                if x.ndim == 1 and x[0] < 0 < x[-1] and passed.get(cases[3][0]):
+                    hint += (
+                        ": the row's largest score (1000), not its mean (0) or first entry; "
+                        "[1000, 1000] passed because there every shift is 1000"
+                    )
         problem = array_problem(got)
         if problem and close_to(got, expected, rtol=1e-7, atol=1e-12):
             report.expect(False, message, hint=problem)  # right numbers, wrong type
             continue
-        report.close(message, expected, got, rtol=1e-7, atol=1e-12, hint=hint)
+        passed[message] = report.close(message, expected, got, rtol=1e-7, atol=1e-12, hint=hint)

@@ -343,7 +343,10 @@ def check_fit_temperature(
         )
 
 
-# Exercise 6.3: (logits, labels, epsilon); the last case has logits of 1000, where exp overflows
+# Exercise 6.3: (logits, labels, epsilon); the third case has logits of 1000, where exp
+# overflows. In the fourth the rows lie 1000 apart and the second row spans 2000: one max for
+# the whole batch sends row 0 to exp(-1000) = 0 (log 0), and a shift by the row mean (0) or
+# the first entry (-1000) leaves exp(1000) or more, which overflows.
 _SMOOTHING_CASES = (
     (np.array([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]]), np.array([0, 1]), 0.1),
     (
@@ -352,7 +355,34 @@ _SMOOTHING_CASES = (
         0.25,
     ),
     (np.array([[1000.0, 0.0, -5.0], [3.0, 1000.0, 998.0]]), np.array([0, 2]), 0.1),
+    (np.array([[0.0, 1.0, 2.0], [-1000.0, 1000.0, 0.0]]), np.array([2, 1]), 0.1),
 )
+_FAR_APART = 3  # the index of the case whose rows lie far apart
+
+
+def _shift_advice(
+    candidate: Callable[..., Any], logits: np.ndarray, labels: np.ndarray, eps: float
+) -> str:
+    """Why a non-finite result on the far-apart case: one max for the batch, or the wrong shift."""
+    rows_alone = []
+    for row in range(len(logits)):
+        expected = float(
+            cross_entropy(logits[row : row + 1], labels[row : row + 1], label_smoothing=eps)
+        )
+        value = as_number(
+            call(candidate, logits[row : row + 1].copy(), labels[row : row + 1].copy(), eps)
+        )
+        rows_alone.append(value is not None and math.isclose(value, expected, rel_tol=1e-6))
+    if all(rows_alone):
+        return (
+            "each row alone gives the right loss, the batch does not: one max for the whole batch "
+            "(z.max() with no axis) sends row [0, 1, 2] to exp(-1000) = 0 and log(0); subtract "
+            "each row's own max, z.max(axis=1, keepdims=True)"
+        )
+    return (
+        "exp overflowed on the row [-1000, 1000, 0]: shift each row by its max (1000), not its "
+        "mean (0) or its first entry (-1000), so that no exp sees a positive number"
+    )
 
 
 def _smoothing_mistakes(z: np.ndarray, y: np.ndarray, eps: float) -> list[tuple[float, str]]:
@@ -401,8 +431,10 @@ def check_smoothed_cross_entropy(report: Report, candidate: Callable[..., Any]) 
     """Check ``candidate(logits, labels, epsilon) -> float``: the mean cross-entropy against
     targets ``(1 - epsilon) * one_hot + epsilon / k``, torch's ``label_smoothing``.
 
-    Three cases: 3 classes with epsilon 0.1, 4 classes with 0.25, and logits of 1000,
-    where an ``exp`` without the max subtracted overflows. Wrong values are matched
+    Four cases: 3 classes with epsilon 0.1, 4 classes with 0.25, logits of 1000, where an
+    ``exp`` without the max subtracted overflows, and rows 1000 apart, one spanning 2000,
+    where one max for the whole batch or a shift by the row mean fails (the feedback tells
+    which, by trying each row alone). Wrong values are matched
     against epsilon / (k - 1) on the wrong classes only, targets that sum to 1 + epsilon,
     smoothed probabilities instead of targets, epsilon ignored, a sum over the batch, the
     sign and epsilon instead of epsilon / k; a non-finite result is named as overflow.
@@ -422,7 +454,9 @@ def check_smoothed_cross_entropy(report: Report, candidate: Callable[..., Any]) 
         ):
             return
         advice = ""
-        if value is not None and not math.isfinite(value):
+        if value is not None and not math.isfinite(value) and index == _FAR_APART:
+            advice = _shift_advice(candidate, logits, labels, eps)
+        elif value is not None and not math.isfinite(value):
             advice = "it overflowed: exp(1000) is inf; compute log-softmax as z - max - log(sum(exp(z - max)))"
         elif value is not None:
             for wrong, text in _smoothing_mistakes(logits, labels, eps):
@@ -431,10 +465,15 @@ def check_smoothed_cross_entropy(report: Report, candidate: Callable[..., Any]) 
                 ):
                     advice = text
                     break
+        name = f"{logits.shape[1]} classes, epsilon = {eps}" + (
+            ", rows [0, 1, 2] and [-1000, 1000, 0]"
+            if index == _FAR_APART
+            else ", logits of 1000"
+            if logits.max() >= 1000
+            else ""
+        )
         report.close(
-            f"{logits.shape[1]} classes, epsilon = {eps}"
-            + (", logits of 1000" if logits.max() >= 1000 else "")
-            + f": {expected:.4f}",
+            f"{name}: {expected:.4f}",
             expected,
             got,
             rtol=1e-6,
