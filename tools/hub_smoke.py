@@ -221,6 +221,13 @@ def pull_chapter(hub: Hub, session: requests.Session, name: str, token: str, tim
     return path
 
 
+def _save_notebook(hub: Hub, url: str, token: str, nb: nbformat.NotebookNode, what: str) -> None:
+    """PUT ``nb`` to the Jupyter contents API at ``url``; ``SmokeError`` naming ``what`` if refused."""
+    reply = hub.api("PUT", url, token, json={"type": "notebook", "format": "json", "content": nb})
+    if reply.status_code not in (200, 201):
+        raise SmokeError(f"{what} failed ({reply.status_code}: {reply.text[:200]})")
+
+
 def run_cells(hub: Hub, name: str, token: str, notebook: Path, cell_timeout: float) -> StudentRun:
     """Upload the notebook, run its code cells over the kernel websocket, save, read back."""
     run = StudentRun(name)
@@ -232,14 +239,7 @@ def run_cells(hub: Hub, name: str, token: str, notebook: Path, cell_timeout: flo
             cell.outputs, cell.execution_count = [], None
     base = f"/user/{name}/api"
     path = notebook.name
-    reply = hub.api(
-        "PUT",
-        f"{base}/contents/{path}",
-        token,
-        json={"type": "notebook", "format": "json", "content": nb},
-    )
-    if reply.status_code not in (200, 201):
-        raise SmokeError(f"{name}: upload failed ({reply.status_code}: {reply.text[:200]})")
+    _save_notebook(hub, f"{base}/contents/{path}", token, nb, f"{name}: upload")
     kernel = hub.api("POST", f"{base}/kernels", token, json={"name": "python3"})
     if kernel.status_code != 201:
         raise SmokeError(f"{name}: no kernel ({kernel.status_code}: {kernel.text[:200]})")
@@ -308,14 +308,7 @@ def run_cells(hub: Hub, name: str, token: str, notebook: Path, cell_timeout: flo
     finally:
         ws.close()
         hub.api("DELETE", f"{base}/kernels/{kernel_id}", token)
-    reply = hub.api(
-        "PUT",
-        f"{base}/contents/{path}",
-        token,
-        json={"type": "notebook", "format": "json", "content": nb},
-    )
-    if reply.status_code not in (200, 201):
-        raise SmokeError(f"{name}: save failed ({reply.status_code})")
+    _save_notebook(hub, f"{base}/contents/{path}", token, nb, f"{name}: save")
     back = hub.api("GET", f"{base}/contents/{path}", token)
     back.raise_for_status()
     run.problems += compare(nbformat.from_dict(back.json()["content"]), stored)

@@ -226,9 +226,8 @@ def serving(site: Path) -> Iterator[str]:
 # --------------------------------------------------------------------------- the browser
 
 
-def check_page(context: Any, base: str, name: str, shots: Path) -> PageResult:
-    result = PageResult(name)
-    start = time.perf_counter()
+def _watched_page(context: Any) -> tuple[Any, list[str]]:
+    """A new page, and the list its console errors and uncaught exceptions are collected in."""
     page = context.new_page()
     console: list[str] = []
     page.on(
@@ -241,6 +240,13 @@ def check_page(context: Any, base: str, name: str, shots: Path) -> PageResult:
             f"uncaught {getattr(error, 'name', '') or 'Error'}: {getattr(error, 'message', error)}"
         ),
     )
+    return page, console
+
+
+def check_page(context: Any, base: str, name: str, shots: Path) -> PageResult:
+    result = PageResult(name)
+    start = time.perf_counter()
+    page, console = _watched_page(context)
     try:
         page.goto(base + urllib.parse.quote(name), wait_until="load", timeout=PAGE_TIMEOUT_MS)
         typeset = page.evaluate(MATHJAX_DONE)
@@ -276,12 +282,7 @@ def check_search(context: Any, base: str, word: str) -> PageResult:
     """The search page finds ``word`` in the site's pages (the index and its script work)."""
     result = PageResult(f"search.html?q={word}")
     start = time.perf_counter()
-    page = context.new_page()
-    console: list[str] = []
-    page.on(
-        "console",
-        lambda message: console.append(message.text) if message.type == "error" else None,
-    )
+    page, console = _watched_page(context)
     try:
         page.goto(f"{base}search.html?q={word}", wait_until="load", timeout=PAGE_TIMEOUT_MS)
         page.wait_for_function(
