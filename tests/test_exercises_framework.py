@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
+import sys
 
 import numpy as np
+import pytest
 import torch
 
 from softmax_lab.exercises import (
@@ -146,6 +149,64 @@ def test_torch_use_sees_tensors_made_inside_the_block():
     assert not seen.used and seen.problem == ""
 
 
+x = np.array([1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    ("use", "name"),
+    [
+        (lambda: torch.softmax(torch.from_numpy(x), 0), "torch.softmax"),
+        (
+            lambda: torch.nn.functional.softmax(torch.from_numpy(x), 0),
+            "torch.nn.functional.softmax",
+        ),
+        (lambda: torch.from_numpy(x).softmax(0), "Tensor.softmax"),
+        (lambda: torch.exp(torch.from_numpy(x)), "torch.exp"),
+        (lambda: torch.from_numpy(x) - 3.0, "Tensor.sub"),
+        (lambda: torch.as_tensor(x), "torch.as_tensor"),
+        (lambda: torch.logsumexp(torch.from_numpy(x), 0), "torch.logsumexp"),
+        (lambda: torch.special.entr(torch.from_numpy(x)), "torch.special_entr"),
+        (lambda: np.asarray(torch.from_numpy(x)), "Tensor.__array__"),  # NumPy reading it
+        (lambda: torch.from_numpy(x).numpy(), "Tensor.numpy"),
+    ],
+)
+def test_torch_use_sees_each_way_of_using_torch_and_names_the_first(use, name):
+    with torch_use() as seen:
+        use()
+    assert seen.used
+    assert seen.problem == f"it used torch ({name}); this exercise asks for NumPy only"
+
+
+def test_torch_use_sees_autograd_and_functorch_and_their_largest_tensor():
+    def jacobian():
+        return torch.autograd.functional.jacobian(
+            lambda t: torch.softmax(t, 0), torch.ones(1000, dtype=torch.float64)
+        )
+
+    def jacrev():
+        return torch.func.jacrev(lambda t: torch.softmax(t, 0))(
+            torch.ones(1000, dtype=torch.float64)
+        )
+
+    def vjp():  # functorch's wrapped tensors have no storage of their own: no crash
+        _, pullback = torch.func.vjp(lambda t: torch.softmax(t, 0), torch.ones(3))
+        return pullback(torch.ones(3))
+
+    for use, largest in ((jacobian, 8_000_000), (jacrev, 8_000_000), (vjp, 12)):
+        with torch_use() as seen:
+            use()
+        assert seen.used and seen.largest >= largest, use.__name__
+
+
+def test_torch_use_uses_torchs_public_function_mode():
+    """``torch.overrides.TorchFunctionMode`` is public: a rename fails here, by name."""
+    from torch.overrides import TorchFunctionMode
+
+    with torch_use():
+        modes = [type(mode) for mode in torch.overrides._get_current_function_mode_stack()]
+    assert any(issubclass(mode, TorchFunctionMode) for mode in modes)
+
+
 def test_array_problem_names_lists_and_tensors():
     assert array_problem([0.5, 0.5]) == "returned a list; return a NumPy array"
     assert "torch.Tensor" in array_problem(torch.tensor([0.5, 0.5]))
@@ -161,6 +222,26 @@ def test_peak_memory_sees_a_large_torch_allocation():
     _, large = peak_memory(lambda: torch.ones(1000, 1000, dtype=torch.float64).sum())
     assert small < 100_000
     assert large >= 8_000_000
+
+
+FIRST_CALL = """
+import sys, time
+import numpy as np, torch
+from softmax_lab.exercises import peak_memory
+modules, start = set(sys.modules), time.perf_counter()
+_, peak = peak_memory(lambda: torch.softmax(torch.tensor(np.ones(3)), 0).numpy())
+print(peak, time.perf_counter() - start, len(set(sys.modules) - modules))
+"""
+
+
+def test_peak_memory_counts_no_one_off_setup_on_the_first_call_in_a_process():
+    """torch's dispatch-mode machinery once imported ~800 modules (64 MB, 4 s) on first use."""
+    run = subprocess.run(
+        [sys.executable, "-c", FIRST_CALL], capture_output=True, text=True, check=True, timeout=60
+    )
+    peak, seconds, new_modules = run.stdout.split()
+    assert int(peak) < 100_000, f"the first call reported {int(peak) / 1e6:.1f} MB"
+    assert float(seconds) < 1.0 and int(new_modules) == 0
 
 
 def test_the_vjp_memory_check_rejects_a_jacobian_built_with_torch():

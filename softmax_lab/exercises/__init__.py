@@ -426,13 +426,50 @@ class TorchUse:
         return f"it used torch ({self.first}); this exercise asks for NumPy only"
 
 
+def _torch_name(func: Any) -> str:
+    """``torch.softmax``, ``Tensor.exp``, ``torch.nn.functional.softmax``: a torch function's name."""
+    name = getattr(func, "__name__", None) or repr(func)
+    qualname = getattr(func, "__qualname__", "") or ""
+    module = getattr(func, "__module__", "") or ""
+    if qualname.startswith(("Tensor", "TensorBase")):
+        return f"Tensor.{name}"
+    if module == "torch" or module.startswith("torch._C"):
+        return f"torch.{name}"
+    return f"{module}.{name}"
+
+
+def _storage_bytes(value: Any) -> int:
+    """The bytes of a tensor's storage (0 for a functorch wrapper, which has none of its own)."""
+    try:
+        return int(value.untyped_storage().nbytes())
+    except (NotImplementedError, RuntimeError):
+        return 0
+
+
+def _tensors(value: Any, tensor_type: type) -> Iterator[Any]:
+    """The tensors in a torch function's result: a tensor, or tuples, lists, dicts of them."""
+    if isinstance(value, tensor_type):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _tensors(item, tensor_type)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _tensors(item, tensor_type)
+
+
 @contextlib.contextmanager
 def torch_use() -> Iterator[TorchUse]:
     """Watch the torch operations run inside the ``with`` block (none if torch is not loaded).
 
-    Every tensor operation goes through torch's dispatcher, which this watches: a
-    tensor made with ``torch.tensor``, ``torch.from_numpy`` or an autograd Jacobian is
-    seen. Importing torch inside the block counts as using it.
+    It uses torch's public :class:`torch.overrides.TorchFunctionMode`, which sees every call
+    of a torch function and of a tensor method or operator from Python: ``torch.softmax``,
+    ``torch.nn.functional.softmax``, ``Tensor.softmax``, ``torch.exp``, ``t + 1``, a tensor
+    made with ``torch.tensor`` or ``torch.as_tensor``, NumPy reading a tensor
+    (``np.exp(t)``, ``np.asarray(t)``), ``backward`` and autograd or ``torch.func``
+    Jacobians. ``torch.from_numpy`` alone is not seen (a tensor that is then used is), nor
+    are the operations that run inside one call (a call counts once, with its result).
+    Importing torch inside the block counts as using it.
 
     >>> with torch_use() as seen:
     ...     _ = np.ones(3).sum()
@@ -446,23 +483,41 @@ def torch_use() -> Iterator[TorchUse]:
         if "torch" in sys.modules:
             seen.ops, seen.first = 1, "import torch"
         return
-    from torch.utils._python_dispatch import TorchDispatchMode
-    from torch.utils._pytree import tree_leaves
+    from torch.overrides import TorchFunctionMode
 
-    class Watch(TorchDispatchMode):
-        def __torch_dispatch__(
+    class Watch(TorchFunctionMode):
+        def __torch_function__(
             self, func: Any, types: Any, args: Any = (), kwargs: Any = None
         ) -> Any:
             out = func(*args, **(kwargs or {}))
             seen.ops += 1
-            seen.first = seen.first or str(func.overloadpacket.__name__)
-            for leaf in tree_leaves(out):
-                if isinstance(leaf, torch.Tensor):
-                    seen.largest = max(seen.largest, leaf.untyped_storage().nbytes())
+            seen.first = seen.first or _torch_name(func)
+            for tensor in _tensors(out, torch.Tensor):
+                seen.largest = max(seen.largest, _storage_bytes(tensor))
             return out
 
     with Watch():
         yield seen
+
+
+_WARMED_UP: set[str] = set()
+
+
+def _warm_up() -> None:
+    """Run the watchers once, before anything is measured, so that nothing they set up on
+    first use (an import, a cache) counts towards a learner's peak.
+
+    Once per process, and once more after torch is imported (its watcher differs).
+    """
+    key = "torch" if "torch" in sys.modules else "numpy"
+    if key in _WARMED_UP:
+        return
+    _WARMED_UP.add(key)
+    with torch_use():
+        np.ones(2).sum()
+        if key == "torch":
+            torch = sys.modules["torch"]
+            torch.softmax(torch.ones(2, dtype=torch.float64), 0).numpy()
 
 
 def peak_memory(function: Callable[..., Any], *args: Any) -> tuple[Any, int]:
@@ -471,12 +526,14 @@ def peak_memory(function: Callable[..., Any], *args: Any) -> tuple[Any, int]:
     NumPy reports its array buffers to :mod:`tracemalloc`, so an n x n float64
     intermediate shows up as about ``8 * n**2`` bytes. torch's allocator is invisible
     to tracemalloc, so the largest tensor made during the call (:func:`torch_use`)
-    counts too: the peak is the larger of the two.
+    counts too: the peak is the larger of the two. The watchers are warmed up once
+    beforehand, so the first call in a process reports what the function itself allocated.
 
     >>> _, peak = peak_memory(np.ones, (1000, 1000))
     >>> peak >= 8_000_000
     True
     """
+    _warm_up()
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:
         tracemalloc.start()
