@@ -9,19 +9,25 @@ import sys
 
 import numpy as np
 import pytest
+import scipy.special
 import torch
 
+from softmax_lab import boltzmann_probabilities, grad_log_probability
 from softmax_lab.exercises import (
     Report,
     array_problem,
+    as_floats,
     call,
+    describe,
     differ,
     exercise,
     peak_memory,
     run_checks,
     torch_use,
 )
-from softmax_lab.exercises.gradients import check_softmax_vjp
+from softmax_lab.exercises.formula import check_softmax_by_hand
+from softmax_lab.exercises.gradients import check_cross_entropy_grad, check_softmax_vjp
+from softmax_lab.exercises.policies import check_boltzmann_probabilities, check_grad_log_probability
 from softmax_lab.exercises.stability import check_stable_logsumexp
 from tests.conftest import fails, forgets_return, none_reported, says, stub, unfinished
 
@@ -198,20 +204,73 @@ def test_torch_use_sees_autograd_and_functorch_and_their_largest_tensor():
         assert seen.used and seen.largest >= largest, use.__name__
 
 
-def test_torch_use_uses_torchs_public_function_mode():
-    """``torch.overrides.TorchFunctionMode`` is public: a rename fails here, by name."""
-    from torch.overrides import TorchFunctionMode
-
-    with torch_use():
-        modes = [type(mode) for mode in torch.overrides._get_current_function_mode_stack()]
-    assert any(issubclass(mode, TorchFunctionMode) for mode in modes)
-
-
 def test_array_problem_names_lists_and_tensors():
     assert array_problem([0.5, 0.5]) == "returned a list; return a NumPy array"
     assert "torch.Tensor" in array_problem(torch.tensor([0.5, 0.5]))
     assert "None" in array_problem(call(forgets_return, 1.0))
     assert array_problem(np.array([0.5, 0.5])) == ""
+
+
+# --- only real numbers are judged by their values --------------------------------------
+
+
+def test_as_floats_takes_real_numbers_only():
+    assert as_floats([1, 0.5]).tolist() == [1.0, 0.5]
+    assert as_floats(np.array([True, False])).tolist() == [1.0, 0.0]
+    assert as_floats(torch.tensor([0.5], dtype=torch.float32)).tolist() == [0.5]
+    for text in ("0.5", ["0.5", "0.5"], np.array(["0.5", "0.5"]), [0.5, "0.5"]):
+        assert as_floats(text) is None, text
+    for complex_ in (0.5 + 0j, [0.5 + 0j, 0.5], np.array([0.5, 0.5]) + 0j, torch.tensor([1j])):
+        assert as_floats(complex_) is None, complex_
+
+
+def test_text_and_complex_results_are_named_with_what_to_return():
+    assert differ([0.5, 0.5], ["0.5", "0.5"]) == "got strings ('0.5', '0.5'); return numbers"
+    assert describe("0.5") == "a string '0.5'; return a number"
+    assert (
+        describe(np.array(["1", "2", "3", "4"])) == "strings ('1', '2', '3', ...); return numbers"
+    )
+    assert differ([0.5, 0.5], np.array([0.5, 0.5]) + 0j) == (
+        "got complex numbers (0.5+0j, 0.5+0j); real inputs have a real answer here: "
+        "return real numbers"
+    )
+    assert describe(np.complex128(2)).startswith("a complex number 2+0j; ")
+    assert array_problem(["0.5", "0.5"]) == "returned strings ('0.5', '0.5'); return numbers"
+    assert array_problem(np.ones(2) + 1j).startswith("returned complex numbers (1+1j, 1+1j); ")
+
+
+def _by_hand_softmax(x):
+    e = np.exp(np.asarray(x, dtype=float) - np.max(x))
+    return e / e.sum()
+
+
+def _text(correct):  # "0.6590" is what the learner printed, returned instead of the number
+    return lambda *args: np.asarray(correct(*args)).astype(str).tolist()
+
+
+def _complex(correct):  # exp(x + 0j), cmath, or (-1) ** 0.5 slipped in: imaginary part 0
+    return lambda *args: np.asarray(correct(*args)) + 0j
+
+
+CORRECT = [
+    (check_softmax_by_hand, _by_hand_softmax),
+    (check_cross_entropy_grad, lambda z, label: _by_hand_softmax(z) - np.eye(len(z))[label]),
+    (check_stable_logsumexp, lambda x: float(scipy.special.logsumexp(x))),
+    (check_boltzmann_probabilities, boltzmann_probabilities),
+    (check_grad_log_probability, grad_log_probability),
+]
+
+
+@pytest.mark.parametrize(("checker", "correct"), CORRECT, ids=lambda c: getattr(c, "__name__", ""))
+def test_checkers_reject_the_right_values_as_text_or_complex_numbers(checker, correct):
+    assert checker(correct).passed
+    report = checker(_text(correct))
+    assert not report.passed and (says(report, "strings (") or says(report, "a string ")), str(
+        report
+    )
+    report = checker(_complex(correct))
+    assert not report.passed and says(report, "complex number"), str(report)
+    assert says(report, "real inputs have a real answer here: return "), str(report)
 
 
 # --- memory checks see torch's allocator -----------------------------------------------

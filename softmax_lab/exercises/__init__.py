@@ -278,15 +278,74 @@ def _is_tensor(value: Any) -> bool:
 
 
 def as_floats(result: Any) -> np.ndarray | None:
-    """The learner's result as a float array (tensors included), or None when it is not numbers."""
-    if isinstance(result, Exception):
+    """The learner's result as a float array (tensors included), or None when it is not numbers.
+
+    Only real numbers count: text (``"0.5"``, ``["0.5", "0.5"]``) and complex numbers are
+    not converted, so a checker never judges them by their values; :func:`describe` (and
+    so :func:`differ` and :func:`show`) says what they are and what to return instead.
+
+    >>> as_floats([1, 0.5])
+    array([1. , 0.5])
+    >>> as_floats(["1", "0.5"]) is None, as_floats(np.array([0.5 + 0j, 0.5])) is None
+    (True, True)
+    """
+    if isinstance(result, Exception) or _not_numbers(result):
         return None
-    if hasattr(result, "detach"):  # a torch tensor, possibly requiring grad
-        result = result.detach().cpu().numpy()
     try:
+        if hasattr(result, "detach"):  # a torch tensor, possibly requiring grad
+            result = result.detach().cpu().numpy()
         return np.asarray(result, dtype=float)
     except (TypeError, ValueError, RuntimeError):
         return None
+
+
+def _item(value: Any) -> str:
+    """One entry of a result, for feedback: ``'0.5'`` for text, ``0.5+0j`` for a complex number."""
+    if isinstance(value, complex | np.complexfloating):
+        return f"{value.real:g}{value.imag:+g}j"
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value) if isinstance(value, str | bytes) else str(value)
+
+
+def _not_numbers(value: Any) -> str:
+    """What ``value`` is when it holds text or complex numbers, with what to return instead
+    ("" for anything else): "strings ('0.5', '0.5'); return numbers"."""
+    if isinstance(value, Exception):
+        return ""
+    if _is_tensor(value):
+        if not value.is_complex():
+            return ""
+        value = value.detach().cpu().resolve_conj().numpy()
+    if isinstance(value, str | bytes):
+        return f"a string {value!r}; return a number"
+    if isinstance(value, complex | np.complexfloating):
+        return (
+            f"a complex number {_item(value)}; real inputs have a real answer here: "
+            "return a real number"
+        )
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, RuntimeError):  # ragged: a list of text or numbers, mixed?
+        if not isinstance(value, list | tuple):
+            return ""
+        array = np.empty(len(value), dtype=object)
+        array[:] = [item if np.ndim(item) == 0 else "..." for item in value]
+    flat = array.ravel()
+    text = array.dtype.kind in "USa" or (
+        array.dtype.kind == "O" and any(isinstance(item, str | bytes) for item in flat)
+    )
+    complex_ = array.dtype.kind == "c" or (
+        array.dtype.kind == "O"
+        and any(isinstance(item, complex | np.complexfloating) for item in flat)
+    )
+    if not (text or complex_):
+        return ""
+    items = ", ".join(_item(item) for item in flat[:3])
+    items = f"({items}{', ...' if flat.size > 3 else ''})"
+    if text:
+        return f"strings {items}; return numbers"
+    return f"complex numbers {items}; real inputs have a real answer here: return real numbers"
 
 
 def as_array(result: Any) -> np.ndarray | None:
@@ -342,7 +401,7 @@ def describe(value: Any) -> str:
         return f"None: {value}"
     if isinstance(value, Exception):
         return f"raised {type(value).__name__}: {value}"
-    return repr(value)
+    return _not_numbers(value) or repr(value)
 
 
 def _render(values: np.ndarray, digits: int) -> str:
@@ -395,6 +454,8 @@ def array_problem(result: Any) -> str:
     """
     if isinstance(result, Exception):
         return f"got {describe(result)}"
+    if _not_numbers(result):
+        return f"returned {_not_numbers(result)}"
     if _is_tensor(result):
         return "returned a torch.Tensor; this exercise asks for NumPy: return a NumPy array"
     if isinstance(result, list | tuple):

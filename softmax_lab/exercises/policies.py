@@ -223,8 +223,9 @@ def _gradient_mistake(
 
 
 def _gradient_problem(result: object) -> str:
-    """Why ``result`` is not a gradient vector ("" for a NumPy array or a list of numbers)."""
-    if isinstance(result, list | tuple) and as_array(result) is not None:
+    """Why a result of the right shape is not a gradient vector ("" for a NumPy array or a list
+    of numbers; text and complex numbers are never judged by their values, see ``as_floats``)."""
+    if isinstance(result, list | tuple):
         return ""  # the task allows a list: the gradient is just numbers
     problem = array_problem(result)
     return problem.replace("return a NumPy array", "return a NumPy array (or a list)")
