@@ -84,6 +84,34 @@ def test_a_correct_answer_gets_no_mutation_line_and_objects_are_not_copied():
     assert call(lambda generator: generator, rng) is rng
 
 
+def test_a_checker_gives_its_own_in_place_advice_as_text_or_from_what_changed():
+    def doubles_in_place(x):
+        x *= 2
+        return x
+
+    def check(hint):
+        def checks(report):
+            report.in_place_hint = hint
+            call(doubles_in_place, np.array([1.0, 3.0]))
+
+        return run_checks("t", checks)
+
+    assert check("double a copy: y = 2 * x").failures == [
+        "leaves the caller's x unchanged (double a copy: y = 2 * x)"
+    ]
+    seen = []
+
+    def from_change(name, before, after):
+        seen.append((name, before.tolist(), after.tolist()))
+        return f"{name} went from {before.tolist()} to {after.tolist()}"
+
+    assert check(from_change).failures == [
+        "leaves the caller's x unchanged (x went from [1.0, 3.0] to [2.0, 6.0])"
+    ]
+    assert seen == [("x", [1.0, 3.0], [2.0, 6.0])]
+    assert says(check(lambda name, before, after: ""), "compute a new array")  # the default
+
+
 def test_a_real_checker_names_the_in_place_shift():
     def shifts_in_place(x):
         m = x.max()

@@ -84,13 +84,23 @@ class ReturnedNone(Exception):
         return "returned None - missing `return`?"
 
 
+InPlaceHint = str | Callable[[str, Any, Any], str]
+
+
 class Report:
-    """The outcome of one exercise check: a list of (passed, message) lines."""
+    """The outcome of one exercise check: a list of (passed, message) lines.
+
+    ``in_place_hint`` is the task's advice when the learner's function changes an input
+    (see :func:`call`): a text, or a function ``(name, before, after) -> text`` of the
+    argument's name, the caller's value and what the learner's function left of its copy.
+    Left empty (or giving ""), the advice is the framework's, about ``y = x - m``.
+    """
 
     def __init__(self, title: str) -> None:
         self.title = title
         self.lines: list[tuple[bool, str]] = []
         self.unfinished = False
+        self.in_place_hint: InPlaceHint = ""
         self._mutated: set[str] = set()
 
     def expect(self, condition: bool, message: str, *, hint: str = "") -> bool:
@@ -239,7 +249,8 @@ def call(candidate: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     * arrays, lists, tuples, dicts and tensors are passed as copies, so the caller's data
       (and any reference value computed from it) stays intact; if the learner's function
       changes one, the current report gets a failed line "leaves the caller's x unchanged
-      (it modified its input x in place ...)", once per argument;
+      (it modified its input x in place ...)", once per argument; the advice in brackets is
+      the report's ``in_place_hint`` when the checker sets one (:class:`Report`);
     * a stub (``NotImplementedError``) raises :class:`NotFinished`: the report says
       "not finished yet";
     * any other exception is returned (not raised) so the check can report it by name,
@@ -263,10 +274,14 @@ def call(candidate: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         for name, original in originals.items():
             if name not in report._mutated and not _unchanged(original, passed[name]):
                 report._mutated.add(name)
+                hint = report.in_place_hint
+                if callable(hint):
+                    hint = hint(name, original, passed[name])
                 report.expect(
                     False,
                     f"leaves the caller's {name} unchanged",
-                    hint=f"it modified its input {name} in place: compute a new array "
+                    hint=hint
+                    or f"it modified its input {name} in place: compute a new array "
                     f"(y = {name} - m, not {name} -= m or {name}[...] = ...)",
                 )
     return ReturnedNone() if result is None else result

@@ -27,7 +27,6 @@ Exercise 4.1 - the softmax VJP without the Jacobian: 3 of 6 checks passed
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -36,7 +35,6 @@ import numpy as np
 import torch
 
 from . import Report, as_floats, call, describe, differ, exercise, peak_memory
-from .formula import retell_mutation
 
 __all__ = [
     "check_softmax_vjp",
@@ -350,18 +348,6 @@ def _difference_mistake(
     return ""
 
 
-def _watched(candidate: Callable[..., Any], seen: list[np.ndarray]) -> Callable[..., Any]:
-    """``candidate``, keeping the ``x`` it was given: after the call, ``seen[-1]`` shows what
-    it did to that copy of the caller's array (same argument names in the feedback)."""
-
-    @functools.wraps(candidate)
-    def watched(f: Any, x: Any, h: Any) -> Any:
-        seen.append(x)
-        return candidate(f, x, h)
-
-    return watched
-
-
 def _mutation_hint(before: np.ndarray, after: Any, h: float) -> str:
     """Why ``x`` came back changed from a central difference with step ``h``."""
     copy = "or perturb a copy (x + h * e_i) and leave x alone"
@@ -379,6 +365,11 @@ def _mutation_hint(before: np.ndarray, after: Any, h: float) -> str:
         f"place and never put back; save old = x[i] and restore it after the two calls of f, "
         f"{copy}"
     )
+
+
+def _in_place_hint(h: float) -> Callable[[str, np.ndarray, Any], str]:
+    """The report's ``in_place_hint`` for a call with step ``h`` (see :func:`_mutation_hint`)."""
+    return lambda name, before, after: _mutation_hint(before, after, h)
 
 
 @exercise("Exercise 4.3 - a central-difference gradient")
@@ -415,9 +406,8 @@ def check_numerical_gradient(report: Report, candidate: Callable[..., Any]) -> N
 
     x = np.array([0.5, -1.25, 2.0])
     exact = np.cos(x) + np.array([x[1], x[0], 0.0])
-    first_line, seen = len(report.lines), []
-    result = call(_watched(candidate, seen), wavy, x, 1e-5)
-    retell_mutation(report, first_line, _mutation_hint(x, seen[-1], 1e-5) if seen else "")
+    report.in_place_hint = _in_place_hint(1e-5)
+    result = call(candidate, wavy, x, 1e-5)
     got = as_floats(result)
     report.expect(
         got is not None and got.shape == (3,),
@@ -440,9 +430,8 @@ def check_numerical_gradient(report: Report, candidate: Callable[..., Any]) -> N
     x = np.array([1.0, -2.0, 0.5])
     h = 0.1
     expected = 3 * x**2 + h**2  # the central difference of x**3, exactly
-    first_line, seen = len(report.lines), []
-    result = call(_watched(candidate, seen), cubic, x, h)
-    retell_mutation(report, first_line, _mutation_hint(x, seen[-1], h) if seen else "")
+    report.in_place_hint = _in_place_hint(h)
+    result = call(candidate, cubic, x, h)
     got = as_floats(result)
     hint = differ(expected, result)
     if got is not None and got.shape == (3,):
@@ -460,9 +449,8 @@ def check_numerical_gradient(report: Report, candidate: Callable[..., Any]) -> N
         hint=hint,
     )
     x = np.array([2.0, 3.0])
-    first_line, seen = len(report.lines), []
-    result = call(_watched(candidate, seen), product, x, 1e-5)
-    retell_mutation(report, first_line, _mutation_hint(x, seen[-1], 1e-5) if seen else "")
+    report.in_place_hint = _in_place_hint(1e-5)
+    result = call(candidate, product, x, 1e-5)
     got = as_floats(result)
     hint = differ([3.0, 2.0], result)
     if got is not None and got.shape == (2,):
