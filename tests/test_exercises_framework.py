@@ -166,6 +166,28 @@ def test_close_reports_a_tiny_error_with_its_size():
         assert "off by 1e-09" in line
 
 
+def test_compare_gives_the_most_specific_hint_a_case_has():
+    def flipped(got):
+        return "the sign is flipped" if got[0] < 0 else ""
+
+    def case(result, **options):
+        report = Report("t")
+        ok = report.compare("gives [1, 2]", [1.0, 2.0], result, diagnose=flipped, **options)
+        return ok, (report.failures or [""])[0].removeprefix("gives [1, 2] (")
+
+    assert case(np.array([1.0, 2.0])) == (True, "")
+    assert case([1.0, 2.0], problem="returned a list") == (False, "returned a list)")
+    assert case([1.0, 2.0, 3.0], problem="returned a list")[1].startswith("expected shape (2,)")
+    assert case(ValueError("no")) == (False, "got raised ValueError: no)")
+    assert case(np.array([-1.0, -2.0])) == (
+        False,
+        "expected [1., 2.], got [-1., -2.]: off by 4: the sign is flipped)",
+    )
+    assert case(np.array([-1.0, -2.0]), show_values=False) == (False, "the sign is flipped)")
+    assert case(np.array([1.0, 2.5])) == (False, "expected [1., 2.], got [1. , 2.5]: off by 0.5)")
+    assert case(np.array([1.0, 2.0 + 1e-9]), rtol=1e-6) == (True, "")
+
+
 def test_differ_reports_shapes_and_nan_by_name():
     assert differ([1.0, 2.0], [[1.0, 2.0]]).startswith("expected shape (2,), got shape (1, 2)")
     assert "NaN where a number was expected" in differ([1.0, 2.0], [1.0, np.nan])

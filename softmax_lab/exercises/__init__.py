@@ -129,6 +129,53 @@ class Report:
         feedback = differ(expected, result)
         return self.expect(ok, message, hint=f"{feedback}: {hint}" if hint else feedback)
 
+    def compare(
+        self,
+        message: str,
+        expected: Any,
+        result: Any,
+        *,
+        rtol: float = 1e-7,
+        atol: float = 0.0,
+        problem: str = "",
+        diagnose: Callable[[np.ndarray], str] | None = None,
+        show_values: bool = True,
+    ) -> bool:
+        """One case of a checker: ``result`` (from :func:`call`) passes when it has the shape
+        and values of ``expected`` (as in :meth:`close`) and there is no ``problem``.
+
+        On failure the hint is the most specific thing known, in this order:
+
+        * a result that is not numbers of ``expected``'s shape: :func:`differ` (the shape,
+          the exception, ``None``, text...);
+        * ``problem``, the checker's reason to refuse even the right values (a list where
+          the task asks for an array: :func:`array_problem`);
+        * the mistake that ``diagnose(got)`` names from the values ``got`` (a float array of
+          ``expected``'s shape), after :func:`differ` (``"expected ..., got ...: <mistake>"``),
+          or alone with ``show_values=False``;
+        * :func:`differ`.
+
+        >>> report = Report("t")
+        >>> flipped = lambda got: "the sign is flipped" if got[0] < 0 else ""
+        >>> report.compare("gives [1, 2]", [1.0, 2.0], np.array([-1.0, -2.0]), diagnose=flipped)
+        False
+        >>> report.failures
+        ['gives [1, 2] (expected [1., 2.], got [-1., -2.]: off by 4: the sign is flipped)']
+        """
+        ok = close_to(result, expected, rtol=rtol, atol=atol) and not problem
+        if ok:
+            return self.expect(True, message)
+        values = differ(expected, result)
+        got = as_floats(result)
+        if got is None or got.shape != np.shape(expected):
+            return self.expect(False, message, hint=values)
+        if problem:
+            return self.expect(False, message, hint=problem)
+        named = diagnose(got) if diagnose is not None else ""
+        if named and show_values:
+            named = f"{values}: {named}"
+        return self.expect(False, message, hint=named or values)
+
     @property
     def failures(self) -> list[str]:
         """The messages of the checks that failed (hints included)."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,22 @@ def _first_entry(x: str) -> str:
         "the same scores with the largest first worked, so you shifted by the first entry, "
         f"not the max ({x} - {x}[0] leaves the largest score far above 0, and exp "
         f"overflows); subtract np.max({x})"
+    )
+
+
+def _large_score_mistake(
+    mistake: Callable[[np.ndarray], str], x: str, scores: str, first_ok: bool, got: np.ndarray
+) -> str:
+    """Name the mistake behind a wrong answer for large scores: an overflow (after the same
+    scores with the largest first passed: ``first_ok``, a shift by the first entry), else
+    what ``mistake(got)`` names."""
+    if np.all(np.isfinite(got)):
+        return mistake(got)
+    if first_ok:
+        return _first_entry(x)
+    return (
+        f"use a stable softmax, shifted by the maximum (the mean or the minimum leaves {scores} "
+        "far above it, and exp overflows)"
     )
 
 
@@ -141,23 +158,15 @@ def check_softmax_vjp(report: Report, candidate: Callable[[Any, Any], Any]) -> N
         x, v = np.array(x), np.array(v)
         expected = _torch_vjp(x, v)
         result = call(candidate, x, v)
-        got = as_floats(result)
-        shaped = got is not None and got.shape == (4,)
-        if shaped and not np.all(np.isfinite(got)):
-            advice = (
-                _first_entry("x")
-                if first_ok
-                else (
-                    "use a stable softmax, shifted by the maximum (the mean or the minimum leaves "
-                    "scores far above it, and exp overflows)"
-                )
-            )
-        else:
-            advice = _vjp_mistake(x, v, got) if shaped else ""
-        first_ok = report.expect(
-            shaped and np.allclose(got, expected),
+        first_ok = report.compare(
             f"stays finite {message}",
-            hint=f"{differ(expected, result)}: {advice}".rstrip(": "),
+            expected,
+            result,
+            rtol=1e-5,
+            atol=1e-8,
+            diagnose=partial(
+                _large_score_mistake, partial(_vjp_mistake, x, v), "x", "scores", first_ok
+            ),
         )
     x, v = rng.standard_normal(10), np.ones(10)
     result = call(candidate, x, v)
@@ -214,8 +223,13 @@ def _cross_entropy_mistake(answers: list[tuple[np.ndarray, int, np.ndarray | Non
             and np.allclose(got, mistakes[k][0])
             for (_, _, got), mistakes in zip(answers, named, strict=True)
         ):
-            return f": {name}"
+            return name
     return ""
+
+
+def _one_answer_mistake(z: np.ndarray, label: int, got: np.ndarray) -> str:
+    """The usual cross-entropy-gradient mistake whose answer for ``(z, label)`` is ``got``."""
+    return _cross_entropy_mistake([(z, label, got)])
 
 
 @exercise("Exercise 4.2 - the cross-entropy gradient")
@@ -259,8 +273,8 @@ def check_cross_entropy_grad(report: Report, candidate: Callable[[Any, int], Any
     if failure is not None:
         z, label, got, result, expected = failure
         hint = f"for label {label}: {differ(expected, result)}"
-        if got is not None and got.shape == expected.shape:
-            hint += _cross_entropy_mistake(answers)
+        if got is not None and got.shape == expected.shape and _cross_entropy_mistake(answers):
+            hint += f": {_cross_entropy_mistake(answers)}"
         elif got is not None and got.size == 1:
             hint += ": one number is the loss; return its gradient, one number per logit"
     report.expect(
@@ -280,28 +294,23 @@ def check_cross_entropy_grad(report: Report, candidate: Callable[[Any, int], Any
         ([2000.0, 0.0, 0.0], 2, [1.0, 0.0, -1.0]),
         ([0.0, 0.0, 2000.0], 0, [-1.0, 0.0, 1.0]),
     ):
-        result = call(candidate, np.array(logits), label)
-        got = as_floats(result)
-        ok = got is not None and got.shape == (3,) and np.allclose(got, expected)
-        overflowed = got is not None and got.shape == (3,) and not np.all(np.isfinite(got))
-        if overflowed and spread_ok:
-            advice = f": {_first_entry('z')}"
-        elif overflowed:
-            advice = (
-                ": use a stable softmax, shifted by the maximum (the mean or the minimum "
-                "leaves logits far above it, and exp overflows)"
-            )
-        elif got is not None and got.shape == (3,):
-            advice = _cross_entropy_mistake([(np.array(logits), label, got)])
-        else:
-            advice = ""
-        report.expect(
-            ok,
+        z = np.array(logits)
+        result = call(candidate, z, label)
+        spread_ok = report.compare(
             f"stays finite for logits {[int(v) for v in logits]} with label {label}: "
             f"{[int(v) for v in expected]}",
-            hint=f"{differ(expected, result)}{advice}",
+            expected,
+            result,
+            rtol=1e-5,
+            atol=1e-8,
+            diagnose=partial(
+                _large_score_mistake,
+                partial(_one_answer_mistake, z, label),
+                "z",
+                "logits",
+                spread_ok,
+            ),
         )
-        spread_ok = ok
 
 
 def _differences(
@@ -344,7 +353,7 @@ def _difference_mistake(
         if got.shape == variants[key].shape and np.allclose(
             got, variants[key], rtol=1e-9, atol=1e-12
         ):
-            return f": {name}"
+            return name
     return ""
 
 
@@ -419,44 +428,45 @@ def check_numerical_gradient(report: Report, candidate: Callable[..., Any]) -> N
             else ""
         ),
     )
-    hint = differ(exact, result)
-    if got is not None and got.shape == (3,):
-        hint += _difference_mistake(wavy, x, 1e-5, got)
-    report.expect(
-        got is not None and got.shape == (3,) and np.allclose(got, exact, rtol=1e-8, atol=1e-9),
+    report.compare(
         "matches the exact gradient of sum(sin x) + x0 x1 to 1e-8 with h = 1e-5",
-        hint=hint,
+        exact,
+        result,
+        rtol=1e-8,
+        atol=1e-9,
+        diagnose=partial(_difference_mistake, wavy, x, 1e-5),
     )
     x = np.array([1.0, -2.0, 0.5])
     h = 0.1
     expected = 3 * x**2 + h**2  # the central difference of x**3, exactly
     report.in_place_hint = _in_place_hint(h)
     result = call(candidate, cubic, x, h)
-    got = as_floats(result)
-    hint = differ(expected, result)
-    if got is not None and got.shape == (3,):
+
+    def exact_derivative(got: np.ndarray) -> str:
         if np.allclose(got, 3 * x**2, rtol=1e-6) and not np.allclose(got, expected, rtol=1e-9):
-            hint += (
-                ": that is 3 x**2, the exact derivative, without the h**2 that the central "
+            return (
+                "that is 3 x**2, the exact derivative, without the h**2 that the central "
                 "difference with h = 0.1 has: you used a smaller step than the h you are "
                 "given, or subtracted h**2; return (f(x + h e_i) - f(x - h e_i)) / 2h as it is"
             )
-        else:
-            hint += _difference_mistake(cubic, x, h, got)
-    report.expect(
-        got is not None and got.shape == (3,) and np.allclose(got, expected, rtol=1e-9, atol=1e-12),
+        return _difference_mistake(cubic, x, h, got)
+
+    report.compare(
         "is the central difference: for sum(x**3) with h = 0.1 it gives 3 x**2 + h**2 exactly",
-        hint=hint,
+        expected,
+        result,
+        rtol=1e-9,
+        atol=1e-12,
+        diagnose=exact_derivative,
     )
     x = np.array([2.0, 3.0])
     report.in_place_hint = _in_place_hint(1e-5)
     result = call(candidate, product, x, 1e-5)
-    got = as_floats(result)
-    hint = differ([3.0, 2.0], result)
-    if got is not None and got.shape == (2,):
-        hint += _difference_mistake(product, x, 1e-5, got)
-    report.expect(
-        got is not None and got.shape == (2,) and np.allclose(got, [3.0, 2.0], rtol=1e-8),
+    report.compare(
         "moves one coordinate at a time: x0 x1 at [2, 3] gives [3, 2]",
-        hint=hint,
+        [3.0, 2.0],
+        result,
+        rtol=1e-8,
+        atol=1e-8,
+        diagnose=partial(_difference_mistake, product, x, 1e-5),
     )

@@ -20,6 +20,7 @@ Exercise 8.1 - Boltzmann action probabilities: not finished yet - ...
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from scipy.special import softmax as scipy_softmax
@@ -161,19 +162,18 @@ def check_boltzmann_probabilities(
         with torch_use() as seen:
             result = call(candidate, values, temperature)
         used_torch = used_torch or seen.problem
-        got = as_floats(result)
-        ok = close_to(result, expected, rtol=1e-6, atol=1e-8) and not array_problem(result)
+        ok = report.compare(
+            f"{label} -> {np.round(expected, 4).tolist()}",
+            expected,
+            result,
+            rtol=1e-6,
+            atol=1e-8,
+            problem=array_problem(result),
+            diagnose=partial(_boltzmann_mistake, values, temperature, max_first_ok=max_first_ok),
+            show_values=False,
+        )
         if label.startswith("large values"):
             max_first_ok = ok
-        if got is None or got.shape != expected.shape:
-            hint = differ(expected, result)
-        else:
-            hint = (
-                array_problem(result)
-                or _boltzmann_mistake(values, temperature, got, max_first_ok)
-                or differ(expected, result)
-            )
-        report.expect(ok, f"{label} -> {np.round(expected, 4).tolist()}", hint=hint)
     report.expect(not used_torch, "uses NumPy only", hint=used_torch)
 
 
@@ -273,22 +273,19 @@ def check_grad_log_probability(
     for label, preferences, action in cases:
         expected = _autograd_grad(preferences, action)
         result = call(candidate, preferences, action)
-        got = as_floats(result)
         rtol, atol, _ = _tolerance(result)
-        ok = close_to(result, expected, rtol=rtol, atol=atol) and not _gradient_problem(result)
+        ok = report.compare(
+            f"{label} matches torch.autograd: {np.round(expected, 4).tolist()}",
+            expected,
+            result,
+            rtol=rtol,
+            atol=atol,
+            problem=_gradient_problem(result),
+            diagnose=partial(_gradient_mistake, preferences, action, max_first_ok=max_first_ok),
+            show_values=False,
+        )
         if label.startswith("large preferences"):
             max_first_ok = ok
-        if got is None or got.shape != expected.shape:
-            hint = differ(expected, result)
-        else:
-            hint = (
-                _gradient_problem(result)
-                or _gradient_mistake(preferences, action, got, max_first_ok)
-                or differ(expected, result)
-            )
-        report.expect(
-            ok, f"{label} matches torch.autograd: {np.round(expected, 4).tolist()}", hint=hint
-        )
     rng = np.random.default_rng(8)
     preferences = rng.normal(size=4)
     hint = ""
