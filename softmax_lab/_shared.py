@@ -9,6 +9,7 @@ says what was expected.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Literal
 
 import numpy as np
@@ -22,6 +23,16 @@ BLOCK_BYTES = 1 << 19
 Reduction = Literal["mean", "sum", "none"]
 
 
+def as_array(x: ArrayLike, name: str = "x") -> NDArray:
+    """``np.asarray(x)``, with a ragged nested sequence refused by a message naming ``name``."""
+    try:
+        return np.asarray(x)
+    except ValueError as error:  # numpy refuses ragged nested sequences
+        raise ValueError(
+            f"{name} must be a rectangular array of real numbers; got a ragged sequence"
+        ) from error
+
+
 def as_real_array(x: ArrayLike, name: str = "x") -> tuple[NDArray[np.floating], np.dtype]:
     """Return ``x`` as a floating array to compute in, and the dtype of the result.
 
@@ -29,12 +40,7 @@ def as_real_array(x: ArrayLike, name: str = "x") -> tuple[NDArray[np.floating], 
     returned as float16; float32, float64 and longdouble stay as they are.
     Complex, object, string and ragged input raise, naming ``name``.
     """
-    try:
-        array = np.asarray(x)
-    except ValueError as error:  # numpy refuses ragged nested sequences
-        raise ValueError(
-            f"{name} must be a rectangular array of real numbers; got a ragged sequence"
-        ) from error
+    array = as_array(x, name)
     kind = array.dtype.kind
     if kind in "biu":
         return array.astype(np.float64), np.dtype(np.float64)
@@ -49,25 +55,102 @@ def as_real_array(x: ArrayLike, name: str = "x") -> tuple[NDArray[np.floating], 
     raise TypeError(f"{name} must be an array of real numbers; got dtype {array.dtype}")
 
 
-def check_axis(axis: Any, ndim: int) -> int:
+def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     """Normalise ``axis``; raise numpy's AxisError when it is out of range."""
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(
-            f"axis must be an int; got {axis!r}. (scipy.special.softmax's axis=None normalises the whole "
-            "array at once, which is rarely what you want; flatten the array first if you mean it.)"
+        note = (
+            " (scipy.special.softmax's axis=None normalises the whole array at once, which is "
+            "rarely what you want; flatten the array first if you mean it.)"
         )
-    return int(np.lib.array_utils.normalize_axis_index(int(axis), ndim))
+        raise TypeError(f"{name} must be an int; got {axis!r}." + (note if name == "axis" else ""))
+    prefix = None if name == "axis" else name
+    return int(np.lib.array_utils.normalize_axis_index(int(axis), ndim, msg_prefix=prefix))
+
+
+def _real_scalar(value: Any) -> float | None:
+    """``value`` as a float if it is one real number (not a bool, a string or complex)."""
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        return None
+    if isinstance(value, np.ndarray):
+        if value.ndim != 0 or value.dtype.kind not in "iuf":
+            return None
+        return float(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return None
+
+
+def check_real(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a finite float within the given bounds.
+
+    ``TypeError`` if it is not one real number (a bool, a string, complex, a list or an
+    array of several numbers); ``ValueError`` if it is NaN, infinite or out of range.
+    """
+    if low is not None and high is not None:
+        expected = (
+            f"a number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        )
+    elif low is not None:
+        expected = f"a finite number {'>' if low_open else '>='} {low:g}"
+    elif high is not None:
+        expected = f"a finite number {'<' if high_open else '<='} {high:g}"
+    else:
+        expected = "a finite real number"
+    number = _real_scalar(value)
+    if number is None:
+        raise TypeError(f"{name} must be {expected}; got {value!r}")
+    if (
+        not math.isfinite(number)
+        or (low is not None and (number <= low if low_open else number < low))
+        or (high is not None and (number >= high if high_open else number > high))
+    ):
+        raise ValueError(f"{name} must be {expected}; got {value!r}")
+    return number
+
+
+def check_flag(value: Any, name: str) -> bool:
+    """Return ``value`` as a bool; anything but ``True``/``False`` raises ``TypeError``.
+
+    NumPy booleans count, and so does a 0-d boolean array (``np.asarray(True)``).
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype == np.bool_:
+        value = value[()]
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def check_generator(rng: Any, name: str = "rng") -> np.random.Generator:
+    """Return ``rng`` if it is a ``numpy.random.Generator``; ``TypeError`` otherwise."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{name} must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
+            f"got {type(rng).__name__}"
+        )
+    return rng
 
 
 def check_temperature(temperature: Any) -> float:
     """Return ``temperature`` as a float; it must be a finite number above zero."""
-    try:
-        value = float(temperature)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"temperature must be a real number; got {temperature!r}") from error
+    value = _real_scalar(temperature)
+    if value is None:
+        raise TypeError(f"temperature must be a real number; got {temperature!r}")
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"temperature must be finite and > 0; got {temperature!r}")
     return value
+
+
+def check_scale(scale: Any) -> float | None:
+    """An attention ``scale``: ``None`` (the default ``1/sqrt(d)``) or a finite float."""
+    return None if scale is None else check_real(scale, "scale")
 
 
 def check_where(where: ArrayLike | None, shape: tuple[int, ...]) -> NDArray[np.bool_] | None:
@@ -247,3 +330,21 @@ def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
             f"axis must not repeat an axis; got {axis!r} for an array of {ndim} dimensions"
         )
     return tuple(sorted(axes))
+
+
+def check_distributions(p: NDArray, name: str, *, tolerance: float = 1e-6, hint: str = "") -> None:
+    """Check that every row (last axis) of the real array ``p`` is a probability vector.
+
+    ``ValueError`` names ``name`` when an entry is not finite or outside [0, 1], or when a
+    row's sum is off 1 by more than ``tolerance``; ``hint`` is appended to the message.
+    """
+    if not np.all(np.isfinite(p)) or np.any(p < 0) or np.any(p > 1):
+        raise ValueError(f"{name} must be finite and lie in [0, 1]{hint}")
+    sums = p.sum(axis=-1)
+    off = np.abs(sums - 1.0)
+    if off.size and off.max() > tolerance:
+        index = np.unravel_index(int(off.argmax()), off.shape)
+        row = int(index[0]) if len(index) == 1 else tuple(int(i) for i in index)
+        raise ValueError(
+            f"each row of {name} must sum to 1; row {row} sums to {sums[index]:.6g}{hint}"
+        )

@@ -21,12 +21,20 @@ Everything works along one axis of a batch (default the last), in NumPy, except
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._shared import as_real_array, as_vector_for, check_axis, check_temperature
+from ._shared import (
+    as_array,
+    as_real_array,
+    as_vector_for,
+    check_axis,
+    check_flag,
+    check_generator,
+    check_temperature,
+)
 from .core import softmax
 
 if TYPE_CHECKING:  # torch is imported only when sparsemax_torch is called
@@ -216,7 +224,10 @@ def sparsemax_torch(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
 
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point torch.Tensor; got {type(x).__name__}")
-    if x.dim() == 0 or x.shape[dim] == 0:
+    if x.dim() == 0:
+        raise ValueError("x must have at least one entry along dim; got a 0-dimensional tensor")
+    dim = check_axis(dim, x.dim(), name="dim")
+    if x.shape[dim] == 0:
         raise ValueError("x must have at least one entry along dim")
     if not torch.isfinite(x).all():
         raise ValueError("x must contain only finite numbers; got NaN or inf")
@@ -278,7 +289,7 @@ def sparsemax_loss(x: ArrayLike, target: ArrayLike, axis: int = -1) -> NDArray[n
     2.0
     """
     array, result_dtype, axis = _finite_scores(x, axis)
-    labels = np.asarray(target)
+    labels = as_array(target, "target")
     if labels.dtype.kind not in "iu":
         raise TypeError(f"target must hold integers (class indices); got dtype {labels.dtype}")
     expected = array.shape[:axis] + array.shape[axis + 1 :]
@@ -356,15 +367,6 @@ def entmax15(x: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
     return np.moveaxis(p, -1, axis).astype(result_dtype, copy=False)
 
 
-def _check_generator(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
-            f"got {type(rng).__name__}"
-        )
-    return rng
-
-
 def gumbel_max_sample(
     logits: ArrayLike, rng: np.random.Generator, num_samples: int | None = None
 ) -> NDArray[np.intp]:
@@ -406,7 +408,7 @@ def gumbel_max_sample(
     >>> gumbel_max_sample([1000.0, 0.0], np.random.default_rng(1), num_samples=4)  # no overflow
     array([0, 0, 0, 0])
     """
-    rng = _check_generator(rng)
+    rng = check_generator(rng)
     array, _, _ = _finite_scores(logits, -1, name="logits")
     shape = array.shape
     if num_samples is not None:
@@ -472,9 +474,8 @@ def gumbel_softmax(
     array([0.999, 0.   , 0.001])
     """
     temperature = check_temperature(temperature)
-    rng = _check_generator(rng)
-    if not isinstance(hard, bool | np.bool_):
-        raise TypeError(f"hard must be a bool; got {hard!r}")
+    rng = check_generator(rng)
+    hard = check_flag(hard, "hard")
     array, result_dtype, axis = _finite_scores(logits, axis, name="logits")
     noisy = array + rng.gumbel(size=array.shape).astype(array.dtype, copy=False)
     relaxed = softmax(noisy, axis=axis, temperature=temperature)

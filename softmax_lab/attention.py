@@ -35,11 +35,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._shared import (
+    as_array,
     as_real_array,
     broadcast_attention_mask,
     check_attention_shapes,
     check_axis,
     check_count,
+    check_flag,
+    check_scale,
 )
 from .core import softmax
 
@@ -83,7 +86,7 @@ def padding_mask(lengths: ArrayLike, n: int) -> NDArray[np.bool_]:
            [ True, False, False, False]])
     """
     n = check_count(n, "n")
-    lengths_array = np.asarray(lengths)
+    lengths_array = as_array(lengths, "lengths")
     if lengths_array.ndim != 1 or lengths_array.dtype.kind not in "iu":
         raise TypeError(f"lengths must be a 1-D sequence of ints; got {lengths!r}")
     if np.any(lengths_array < 0) or np.any(lengths_array > n):
@@ -100,6 +103,8 @@ def _scores(
 ) -> tuple[NDArray, NDArray[np.bool_] | None]:
     """The scaled scores ``query @ key.T * scale`` and the boolean mask (broadcast), if any."""
     n_q, n_k, d = check_attention_shapes(query.shape, key.shape, key.shape)
+    is_causal = check_flag(is_causal, "is_causal")
+    scale = check_scale(scale)
     if is_causal and attn_mask is not None:
         raise ValueError("pass either attn_mask or is_causal=True, not both (as torch's SDPA)")
     if scale is None:
@@ -236,7 +241,9 @@ def torch_attention_with_weights(
     attend) or ``is_causal=True`` restricts the keys; a float ``attn_mask`` is added to the
     scores. A query row whose scores are all ``-inf`` (fully masked) gets zero weights and
     a zero output, as torch's SDPA returns on the CPU, and its gradient stays finite (no
-    NaN). Dropout is not supported.
+    NaN). Dropout is not supported. ``query``, ``key`` and ``value`` must be floating
+    tensors of one dtype and device, and ``attn_mask`` boolean or of that dtype (an integer
+    0/1 mask would be added to the scores, not applied): anything else raises ``TypeError``.
 
     Examples
     --------
@@ -249,7 +256,28 @@ def torch_attention_with_weights(
     """
     import torch
 
+    for name, tensor in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(tensor, torch.Tensor) or not tensor.is_floating_point():
+            raise TypeError(
+                f"{name} must be a floating-point torch.Tensor; got {_describe(tensor)}"
+            )
+        if tensor.dtype != query.dtype or tensor.device != query.device:
+            raise TypeError(
+                f"{name} must have query's dtype and device ({query.dtype}, {query.device}); "
+                f"got {tensor.dtype} on {tensor.device}"
+            )
+    if attn_mask is not None and (
+        not isinstance(attn_mask, torch.Tensor)
+        or attn_mask.dtype not in (torch.bool, query.dtype)
+        or attn_mask.device != query.device
+    ):
+        raise TypeError(
+            "attn_mask must be a torch.Tensor, boolean (True = may attend) or of query's dtype "
+            f"{query.dtype} (added to the scores), on query's device; got {_describe(attn_mask)}"
+        )
     n_q, n_k, d = check_attention_shapes(tuple(query.shape), tuple(key.shape), tuple(value.shape))
+    is_causal = check_flag(is_causal, "is_causal")
+    scale = check_scale(scale)
     if is_causal and attn_mask is not None:
         raise ValueError("pass either attn_mask or is_causal=True, not both (as torch's SDPA)")
     if scale is None:
@@ -317,3 +345,8 @@ def off_by_one_softmax(x: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
     exps = np.exp(array - shift)
     result = exps / (np.exp(-shift) + np.sum(exps, axis=axis, keepdims=True))
     return result.astype(result_dtype, copy=False)
+
+
+def _describe(value: object) -> str:
+    dtype = getattr(value, "dtype", None)
+    return f"{type(value).__name__} of dtype {dtype}" if dtype is not None else repr(value)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ._shared import check_positive_int
+from ._shared import check_count, check_flag, check_positive_int, check_real
 from .policies import (
     boltzmann_probabilities,
     epsilon_greedy_probabilities,
@@ -56,13 +56,6 @@ class BanditResult:
     run_optimal: NDArray[np.float64]
 
 
-def _positive(value: float, name: str) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be finite and > 0; got {value!r}")
-    return value
-
-
 def run_bandit(
     method: str,
     *,
@@ -86,7 +79,7 @@ def run_bandit(
         ``temperature``; ``"gradient"`` is the gradient bandit algorithm.
     runs, steps, arms : int, optional
     seed : int, optional
-        Seeds one ``numpy.random.Generator`` that draws the problems, the rewards and
+        An int >= 0. Seeds one ``numpy.random.Generator`` that draws the problems, the rewards and
         the actions: the same arguments give the same result, bit for bit. Problems are
         drawn first, so every method sees the same problems for the same seed.
     epsilon : float, optional
@@ -124,10 +117,12 @@ def run_bandit(
     runs = check_positive_int(runs, "runs")
     steps = check_positive_int(steps, "steps")
     arms = check_positive_int(arms, "arms")
-    temperature = _positive(temperature, "temperature")
-    step_size = _positive(step_size, "step_size")
-    if not 0.0 <= float(epsilon) <= 1.0:
-        raise ValueError(f"epsilon must be in [0, 1]; got {epsilon!r}")
+    temperature = check_real(temperature, "temperature", low=0.0, low_open=True)
+    step_size = check_real(step_size, "step_size", low=0.0, low_open=True)
+    epsilon = check_real(epsilon, "epsilon", low=0.0, high=1.0)
+    true_mean = check_real(true_mean, "true_mean")
+    baseline = check_flag(baseline, "baseline")
+    seed = check_count(seed, "seed")
     tail = steps if tail is None else check_positive_int(tail, "tail")
     if tail > steps:
         raise ValueError(f"tail must be at most steps = {steps}; got {tail}")

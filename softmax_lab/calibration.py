@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._shared import check_positive_int
+from ._shared import as_array, check_distributions, check_positive_int, check_real
 from .gradients import cross_entropy
 
 __all__ = [
@@ -57,7 +57,7 @@ class ReliabilityBins(NamedTuple):
 
 def _check_probabilities(probabilities: ArrayLike) -> NDArray[np.float64]:
     """A (samples, classes) float64 array of finite rows in [0, 1] that sum to 1."""
-    p = np.asarray(probabilities)
+    p = as_array(probabilities, "probabilities")
     if p.dtype.kind not in "biuf":
         raise TypeError(f"probabilities must be real numbers; got dtype {p.dtype}")
     if p.ndim != 2:
@@ -68,23 +68,14 @@ def _check_probabilities(probabilities: ArrayLike) -> NDArray[np.float64]:
         )
     tolerance = 1e-4 if p.dtype in (np.float16, np.float32) else 1e-6
     p = p.astype(np.float64)
-    if not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 1:
-        raise ValueError(
-            "probabilities must be finite and lie in [0, 1] (pass softmax(logits), not the logits)"
-        )
-    sums = p.sum(axis=1)
-    off = np.abs(sums - 1.0)
-    if off.max() > tolerance:
-        row = int(off.argmax())
-        raise ValueError(
-            f"each row of probabilities must sum to 1; row {row} sums to {sums[row]:.6g} "
-            "(pass softmax(logits), not the logits)"
-        )
+    check_distributions(
+        p, "probabilities", tolerance=tolerance, hint=" (pass softmax(logits), not the logits)"
+    )
     return p
 
 
 def _check_labels(labels: ArrayLike, n_samples: int, n_classes: int) -> NDArray[np.intp]:
-    y = np.asarray(labels)
+    y = as_array(labels, "labels")
     if y.dtype.kind not in "iu":
         raise TypeError(f"labels must be integer class indices; got dtype {y.dtype}")
     if y.shape != (n_samples,):
@@ -259,7 +250,7 @@ def fit_temperature(
     >>> round(fit_temperature(z, y), 1)  # labels drawn from softmax(z / 2)
     2.0
     """
-    z = np.asarray(logits)
+    z = as_array(logits, "logits")
     if z.dtype.kind not in "biuf":
         raise TypeError(f"logits must be real numbers; got dtype {z.dtype}")
     if z.ndim != 2 or z.shape[0] == 0 or z.shape[1] < 2:
@@ -270,7 +261,9 @@ def fit_temperature(
     if not np.all(np.isfinite(z)):
         raise ValueError("logits must be finite")
     y = _check_labels(labels, *z.shape)
-    low, high = (float(b) for b in bounds)
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        raise TypeError(f"bounds must be a pair (low, high) of numbers; got {bounds!r}")
+    low, high = (check_real(b, "bounds", low=0.0, low_open=True) for b in bounds)
     if not (0 < low < high and math.isfinite(high)):
         raise ValueError(f"bounds must satisfy 0 < low < high < inf; got {bounds!r}")
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._shared import as_array, as_real_array, check_count, check_flag, check_real
+
 __all__ = ["IrisSplit", "holdout_split", "load_iris_split"]
 
 
@@ -81,15 +83,16 @@ def holdout_split(
     # ``import softmax_lab`` should stay quick for the notebooks that never split data.
     from sklearn.model_selection import train_test_split
 
-    x, y = np.asarray(features), np.asarray(labels)
+    x, y = as_array(features, "features"), as_array(labels, "labels")
     if x.ndim != 2:
         raise ValueError(f"features must be 2-D (samples x features); got shape {x.shape}")
     if y.ndim != 1 or len(y) != len(x):
         raise ValueError(
             f"labels must be 1-D with one label per row of features ({len(x)}); got shape {y.shape}"
         )
-    if not isinstance(fraction, (int, float)) or not 0.0 < fraction < 1.0:
-        raise ValueError(f"fraction must be a number strictly between 0 and 1; got {fraction!r}")
+    fraction = check_real(fraction, "fraction", low=0.0, high=1.0, low_open=True, high_open=True)
+    seed = _check_seed(seed)
+    shuffle, stratify = check_flag(shuffle, "shuffle"), check_flag(stratify, "stratify")
     held = int(np.ceil(fraction * len(x)))
     if held >= len(x):
         raise ValueError(f"fraction={fraction} of {len(x)} rows leaves nothing to keep")
@@ -136,7 +139,7 @@ class IrisSplit:
         >>> iris.transform([5.1, 3.5, 1.4, 0.2]).round(2)
         array([-0.79,  0.93, -1.25, -1.24])
         """
-        x = np.asarray(features, dtype=np.float64)
+        x = as_real_array(features, "features")[0].astype(np.float64, copy=False)
         if x.ndim not in (1, 2) or x.shape[-1] != len(self.feature_names):
             raise ValueError(
                 f"features must have {len(self.feature_names)} values per flower "
@@ -184,12 +187,23 @@ def load_iris_split(
     >>> iris.x_train.mean(axis=0).round(6) + 0.0, iris.x_train.std(axis=0).round(6)
     (array([0., 0.]), array([1., 1.]))
     """
+    test_fraction = check_real(
+        test_fraction, "test_fraction", low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    val_fraction = check_real(
+        val_fraction, "val_fraction", low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    standardize = check_flag(standardize, "standardize")
     from sklearn.datasets import load_iris  # imported lazily, as in holdout_split
 
     bunch = load_iris()
     x, y = bunch.data.astype(np.float64), bunch.target.astype(np.int64)
     names = tuple(str(f) for f in bunch.feature_names)
     if features is not None:
+        if isinstance(features, (str, bytes)) or not isinstance(features, Sequence):
+            raise TypeError(f"features must be a sequence of column indices; got {features!r}")
+        if any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) for c in features):
+            raise TypeError(f"features must hold int column indices; got {list(features)!r}")
         columns = [int(c) for c in features]
         if not columns or any(not 0 <= c < x.shape[1] for c in columns):
             raise ValueError(
@@ -214,3 +228,11 @@ def load_iris_split(
         mean,
         scale,
     )
+
+
+def _check_seed(seed: object) -> int:
+    """A seed scikit-learn accepts as ``random_state``: an int in [0, 2**32)."""
+    value = check_count(seed, "seed")
+    if value >= 2**32:
+        raise ValueError(f"seed must be an int in [0, 2**32); got {value}")
+    return value

@@ -61,7 +61,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from numpy.typing import ArrayLike, NDArray
 
-from ._shared import check_positive_int, check_reduction
+from ._shared import check_count, check_positive_int, check_reduction, check_scale
 
 __all__ = [
     "RankError",
@@ -233,6 +233,12 @@ def distributed_cross_entropy(
         The loss, equal to ``F.cross_entropy`` on the full logits.
     """
     check_reduction(reduction)
+    for name, value in (("local_logits", local_logits), ("target", target)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor; got {_describe(value)}")
+    vocab_start = check_count(vocab_start, "vocab_start")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"ignore_index must be an int; got {ignore_index!r}")
     if local_logits.ndim != 2 or target.shape != local_logits.shape[:1]:
         raise ValueError(
             f"local_logits must be (batch, V_r) and target (batch,); got shapes "
@@ -272,6 +278,10 @@ def sharded_attention(
     -------
     (output, logsumexp) : torch.Tensor, shapes (n_q, d_v) and (n_q,)
     """
+    for name, value in (("query", query), ("key_shard", key_shard), ("value_shard", value_shard)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor; got {_describe(value)}")
+    scale = check_scale(scale)
     if scale is None:
         scale = query.shape[-1] ** -0.5
     scores = query @ key_shard.T * scale  # (n_q, n_r): this rank's keys only

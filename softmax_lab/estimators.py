@@ -27,7 +27,13 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._shared import check_positive_int, check_temperature
+from ._shared import (
+    as_array,
+    check_flag,
+    check_positive_int,
+    check_real,
+    check_temperature,
+)
 from .alternatives import gumbel_max_sample, gumbel_softmax
 from .gradients import softmax_vjp
 from .policies import grad_log_probability
@@ -36,7 +42,7 @@ __all__ = ["exact_choice_gradient", "reinforce_gradients", "gumbel_softmax_gradi
 
 
 def _finite_float64(values: ArrayLike, name: str) -> NDArray[np.float64]:
-    array = np.asarray(values)
+    array = as_array(values, name)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be real numbers; got dtype {array.dtype}")
     array = array.astype(np.float64)
@@ -161,10 +167,7 @@ def reinforce_gradients(
     theta = _logits(logits)
     v = _values(values, theta.size)
     num_samples = check_positive_int(num_samples, "num_samples")
-    if isinstance(baseline, bool) or not isinstance(baseline, int | float | np.number):
-        raise TypeError(f"baseline must be a real number; got {baseline!r}")
-    if not np.isfinite(baseline):
-        raise ValueError(f"baseline must be finite; got {baseline!r}")
+    baseline = check_real(baseline, "baseline")
     k = gumbel_max_sample(theta, rng, num_samples=num_samples)
     score = grad_log_probability(np.broadcast_to(theta, (num_samples, theta.size)), k)
     return (v[k] - float(baseline))[:, None] * score + 0.0  # + 0.0: no -0.0 entries
@@ -236,8 +239,7 @@ def gumbel_softmax_gradients(
     theta = _logits(logits)
     temperature = check_temperature(temperature)
     num_samples = check_positive_int(num_samples, "num_samples")
-    if not isinstance(straight_through, bool | np.bool_):
-        raise TypeError(f"straight_through must be a bool; got {straight_through!r}")
+    straight_through = check_flag(straight_through, "straight_through")
     shape = (num_samples, theta.size)
     y = gumbel_softmax(np.broadcast_to(theta, shape), temperature, rng)
     at = y
@@ -245,9 +247,9 @@ def gumbel_softmax_gradients(
         at = np.zeros_like(y)
         np.put_along_axis(at, np.argmax(y, axis=1)[:, None], 1.0, axis=1)
     if callable(loss_grad):
-        upstream = np.asarray(loss_grad(at.copy()))
+        upstream = as_array(loss_grad(at.copy()), "loss_grad's result")
     else:
-        upstream = np.asarray(loss_grad)
+        upstream = as_array(loss_grad, "loss_grad")
         if upstream.shape != (theta.size,):
             raise ValueError(
                 f"loss_grad must be a callable or an array of shape ({theta.size},); "

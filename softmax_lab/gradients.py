@@ -33,7 +33,15 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._shared import Reduction, as_real_array, as_vector_for, check_axis, check_reduction
+from ._shared import (
+    Reduction,
+    as_array,
+    as_real_array,
+    as_vector_for,
+    check_axis,
+    check_real,
+    check_reduction,
+)
 from .core import log_softmax, softmax
 
 __all__ = [
@@ -88,8 +96,8 @@ def _product(x: ArrayLike, v: ArrayLike, axis: int) -> NDArray[np.floating]:
     axis = check_axis(axis, array.ndim)
     vector = as_vector_for(v, array.shape)
     s = softmax(array, axis=axis)
-    product = vector - (s * vector).sum(axis=axis, keepdims=True)
-    product *= s
+    # not in place: a ``v`` smaller than ``x`` (a scalar, say) broadcasts to x's shape
+    product = (vector - (s * vector).sum(axis=axis, keepdims=True)) * s
     return product.astype(result_dtype, copy=False)
 
 
@@ -180,14 +188,13 @@ def _coefficients(
     The loss of a sample is ``-sum_c a_c log p_c``, with torch's rules for class weights,
     ignored targets and label smoothing.
     """
-    if not (isinstance(label_smoothing, (int, float)) and 0.0 <= label_smoothing <= 1.0):
-        raise ValueError(f"label_smoothing must be a number in [0, 1]; got {label_smoothing!r}")
+    label_smoothing = check_real(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
         raise TypeError(f"ignore_index must be an int; got {ignore_index!r}")
     n = logits.shape[axis]
     w = _class_weights(weight, n, logits.dtype)
     class_shape = (n,) + (1,) * (logits.ndim - axis - 1)  # broadcasts along the class axis
-    labels = np.asarray(target)
+    labels = as_array(target, "target")
     index_shape = logits.shape[:axis] + logits.shape[axis + 1 :]
     smooth = label_smoothing / n
     if labels.dtype.kind in "iu" and labels.shape == index_shape:
@@ -248,6 +255,10 @@ def _prepare(
             "logits must have at least one dimension (a score per class); got a scalar"
         )
     axis = check_axis(axis, array.ndim)
+    if array.shape[axis] == 0:
+        raise ValueError(
+            f"logits must hold at least one class along axis {axis}; got shape {array.shape}"
+        )
     coefficients, denominator = _coefficients(
         array, target, axis, label_smoothing, weight, ignore_index
     )

@@ -33,12 +33,13 @@ ValueError: action must be an int in 0..3 (0 up, 1 right, 2 down, 3 left); got 4
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ._shared import check_positive_int
+from ._shared import check_count, check_positive_int, check_real
 
 __all__ = ["GridWorld", "DEFAULT_LAYOUT", "ACTION_NAMES", "MOVES", "rollout"]
 
@@ -84,7 +85,13 @@ class GridWorld:
         goal_reward: float = -1.0,
         slip: float = 0.0,
     ) -> None:
-        rows = [str(row) for row in layout]
+        if isinstance(layout, str) or not isinstance(layout, Sequence):
+            raise TypeError(
+                f"layout must be a sequence of row strings such as ('S..', '..G'); got {layout!r}"
+            )
+        if not all(isinstance(row, str) for row in layout):
+            raise TypeError(f"layout must be a sequence of row strings; got {list(layout)!r}")
+        rows = list(layout)
         if not rows or len({len(row) for row in rows}) != 1 or not rows[0]:
             raise ValueError(f"layout must be non-empty rows of equal length; got {list(layout)!r}")
         if set("".join(rows)) - set(".#SG"):
@@ -93,8 +100,9 @@ class GridWorld:
             if "".join(rows).count(mark) != 1:
                 raise ValueError(f"layout must contain exactly one {mark!r}; got {list(layout)!r}")
         check_positive_int(max_steps, "max_steps")
-        if not 0.0 <= float(slip) < 1.0:
-            raise ValueError(f"slip must be in [0, 1); got {slip!r}")
+        slip = check_real(slip, "slip", low=0.0, high=1.0, high_open=True)
+        step_reward = check_real(step_reward, "step_reward")
+        goal_reward = check_real(goal_reward, "goal_reward")
         self.layout = tuple(rows)
         self.n_rows, self.n_cols = len(rows), len(rows[0])
         self.n_states = self.n_rows * self.n_cols
@@ -183,7 +191,9 @@ def rollout(
     """Play one episode; return the visited states, the actions taken and the rewards.
 
     ``states[t]`` is where action ``actions[t]`` was taken and ``rewards[t]`` what it
-    earned, so all three have one entry per step.
+    earned, so all three have one entry per step. ``choose_action(state)`` must return
+    an int in 0..3 (a NumPy integer will do); a float, a bool or anything else raises
+    ``ValueError`` rather than being rounded. ``seed`` is None or an int >= 0.
 
     Examples
     --------
@@ -191,14 +201,39 @@ def rollout(
     >>> states[:4].tolist(), actions[:4].tolist(), float(rewards.sum())
     ([15, 10, 5, 0], [0, 0, 0, 0], -50.0)
     """
+    if not isinstance(env, GridWorld):
+        raise TypeError(f"env must be a softmax_lab.GridWorld; got {type(env).__name__}")
+    if not callable(choose_action):
+        raise TypeError(
+            f"choose_action must be a function of the state; got {type(choose_action).__name__}"
+        )
+    if seed is not None:
+        seed = check_count(seed, "seed")
     state, _ = env.reset(seed=seed)
     states, actions, rewards = [], [], []
     done = False
     while not done:
-        action = int(choose_action(state))
+        action = _action_from(choose_action, state, env.n_actions)
         next_state, reward, terminated, truncated, _ = env.step(action)
         states.append(state)
         actions.append(action)
         rewards.append(reward)
         state, done = next_state, terminated or truncated
     return np.array(states), np.array(actions), np.array(rewards)
+
+
+def _action_from(choose_action: Callable[[int], int], state: int, n_actions: int) -> int:
+    """``choose_action(state)``, which must be an int in 0..n_actions-1 (a NumPy int too)."""
+    action = choose_action(state)
+    try:
+        if isinstance(action, (bool, np.bool_)):
+            raise TypeError
+        index = operator.index(action)
+    except TypeError:
+        index = None
+    if index is None or not 0 <= index < n_actions:
+        raise ValueError(
+            f"choose_action must return an int in 0..{n_actions - 1} (0 up, 1 right, 2 down, "
+            f"3 left); it returned {action!r} in state {state}"
+        )
+    return index

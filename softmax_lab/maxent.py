@@ -23,7 +23,15 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._shared import check_positive_int, check_temperature
+from ._shared import (
+    as_array,
+    as_real_array,
+    check_distributions,
+    check_flag,
+    check_positive_int,
+    check_real,
+    check_temperature,
+)
 from .core import logsumexp
 from .gridworld import MOVES, GridWorld
 
@@ -37,7 +45,7 @@ __all__ = [
 
 
 def _values(q: ArrayLike, name: str) -> NDArray[np.float64]:
-    array = np.asarray(q, dtype=np.float64)
+    array = as_real_array(q, name)[0].astype(np.float64, copy=False)
     if array.ndim == 0 or array.shape[-1] == 0:
         raise ValueError(
             f"{name} must have a last axis with one entry per action; got shape {array.shape}"
@@ -175,14 +183,19 @@ def soft_value_iteration(
     Parameters
     ----------
     P : array_like, shape (n_states, n_actions, n_states)
+        ``P[s, a]`` is the distribution of the next state: entries in [0, 1] that sum
+        to 1, for every state ``s`` that is not terminal (the rows of terminal states are
+        not used; :func:`transition_model` sets them to 0).
     R : array_like, shape (n_states, n_actions)
+        Finite rewards.
     gamma : float
         Discount in [0, 1).
     alpha : float
         Entropy weight, finite and >= 0.
     terminal : array_like of bool, shape (n_states,), optional
     tol : float, optional
-        Stop when the largest change falls below it.
+        Finite and >= 0. Stop when the largest change falls below it (0: always run
+        all ``max_iterations`` sweeps).
     max_iterations : int, optional
 
     Returns
@@ -201,18 +214,31 @@ def soft_value_iteration(
     >>> soft.values.round(4)  # staying (0 now, then again) has value too
     array([2.5064, 0.    ])
     """
-    P = np.asarray(P, dtype=np.float64)
-    R = np.asarray(R, dtype=np.float64)
+    P = as_real_array(P, "P")[0].astype(np.float64, copy=False)
+    R = as_real_array(R, "R")[0].astype(np.float64, copy=False)
     if P.ndim != 3 or P.shape[0] != P.shape[2]:
         raise ValueError(f"P must have shape (n_states, n_actions, n_states); got {P.shape}")
     if R.shape != P.shape[:2]:
         raise ValueError(f"R must have shape {P.shape[:2]} (n_states, n_actions); got {R.shape}")
-    if not 0.0 <= float(gamma) < 1.0:
-        raise ValueError(f"gamma must be in [0, 1); got {gamma!r}")
+    if not np.all(np.isfinite(R)):
+        raise ValueError("R must be finite")
+    gamma = check_real(gamma, "gamma", low=0.0, high=1.0, high_open=True)
     alpha = _alpha(alpha, zero_ok=True)
-    done = np.zeros(P.shape[0], bool) if terminal is None else np.asarray(terminal, dtype=bool)
+    tol = check_real(tol, "tol", low=0.0)
+    if terminal is None:
+        done = np.zeros(P.shape[0], bool)
+    else:
+        done = as_array(terminal, "terminal")
+        if done.dtype != np.bool_:
+            raise TypeError(f"terminal must be a boolean mask; got dtype {done.dtype}")
     if done.shape != P.shape[:1]:
         raise ValueError(f"terminal must have shape {P.shape[:1]}; got {done.shape}")
+    # rows of terminal states are never used (their value stays 0): any stand-in passes
+    check_distributions(
+        np.where(done[:, None, None], 1.0 / P.shape[2], P),
+        "P",
+        hint=" (P[s, a] is the distribution of the next state of a non-terminal s)",
+    )
     max_iterations = check_positive_int(max_iterations, "max_iterations")
     values = np.zeros(P.shape[0])
     residuals = []
@@ -270,24 +296,25 @@ def exact_policy_gradient(
     >>> history.shape, history[0].round(4).tolist(), bool(history[-1, 0] > 0.95)
     ((51, 2), [0.5, 0.5], True)
     """
-    r = np.asarray(rewards, dtype=np.float64)
+    r = as_real_array(rewards, "rewards")[0].astype(np.float64, copy=False)
     if r.ndim != 1 or r.size == 0:
         raise ValueError(f"rewards must be a non-empty 1-D array; got shape {r.shape}")
-    theta = np.array(logits, dtype=np.float64)  # a copy: the caller's logits stay as they are
+    # a copy: the caller's logits stay as they are
+    theta = as_real_array(logits, "logits")[0].astype(np.float64, copy=True)
     if theta.ndim == 0 or theta.shape[-1] != r.size:
         raise ValueError(
             f"logits must have a last axis of {r.size} entries (one per reward); got {theta.shape}"
         )
     steps = check_positive_int(steps, "steps")
-    eta = float(learning_rate)
-    if not np.isfinite(eta) or eta <= 0:
-        raise ValueError(f"learning_rate must be finite and > 0; got {learning_rate!r}")
-    tau = float(entropy_bonus)
-    if not np.isfinite(tau) or tau < 0:
-        raise ValueError(f"entropy_bonus must be finite and >= 0; got {entropy_bonus!r}")
+    eta = check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
+    tau = check_real(entropy_bonus, "entropy_bonus", low=0.0)
+    natural = check_flag(natural, "natural")
     history = np.empty((steps + 1,) + theta.shape)
     # Tens of thousands of tiny steps: the max-shifted softmax is inlined, because
-    # softmax_lab.softmax checks its arguments at every call (5x slower here).
+    # softmax_lab.softmax checks its arguments at every call (5x slower here). core's
+    # unchecked _shifted_softmax and _log_softmax_block (2-D, extra-precise) were measured
+    # too (2026-11-30): 1.6x slower without the entropy term and 5x with it (they shift
+    # twice to give pi and log pi), and they move notebook 12's results in the last bits.
     for t in range(steps + 1):
         z = theta - theta.max(axis=-1, keepdims=True)
         e = np.exp(z)

@@ -20,7 +20,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._shared import check_temperature
+from ._shared import (
+    as_array,
+    as_real_array,
+    check_distributions,
+    check_generator,
+    check_real,
+    check_temperature,
+)
 from .core import log_softmax, softmax
 
 __all__ = [
@@ -37,7 +44,7 @@ __all__ = [
 
 
 def _action_values(values: ArrayLike, name: str = "values") -> NDArray[np.float64]:
-    array = np.asarray(values, dtype=np.float64)
+    array = as_real_array(values, name)[0].astype(np.float64, copy=False)
     if array.ndim == 0 or array.shape[-1] == 0:
         raise ValueError(
             f"{name} must have a last axis with one entry per action; got shape {array.shape}"
@@ -45,18 +52,28 @@ def _action_values(values: ArrayLike, name: str = "values") -> NDArray[np.float6
     return array
 
 
-def _actions(actions: ArrayLike, batch_shape: tuple[int, ...], n_actions: int) -> NDArray[np.intp]:
-    array = np.asarray(actions)
+def _actions(
+    actions: ArrayLike, batch_shape: tuple[int, ...], n_actions: int, name: str = "action"
+) -> NDArray[np.intp]:
+    array = as_array(actions, name)
     if array.dtype.kind not in "iu":
-        raise TypeError(f"action must be an integer (array); got dtype {array.dtype}")
+        raise TypeError(f"{name} must be an integer (array); got dtype {array.dtype}")
     if np.any(array < 0) or np.any(array >= n_actions):
-        raise ValueError(f"action must be in 0..{n_actions - 1}; got {array.tolist()}")
+        raise ValueError(f"{name} must be in 0..{n_actions - 1}; got {array.tolist()}")
     try:
         return np.broadcast_to(array, batch_shape).astype(np.intp)
     except ValueError as error:
         raise ValueError(
-            f"action of shape {array.shape} does not match the batch shape {batch_shape}"
+            f"{name} of shape {array.shape} does not match the batch shape {batch_shape}"
         ) from error
+
+
+def _probabilities(probabilities: ArrayLike) -> NDArray[np.float64]:
+    p = _action_values(probabilities, "probabilities")
+    check_distributions(
+        p, "probabilities", tolerance=1e-6, hint=" (pass boltzmann_probabilities(...), not values)"
+    )
+    return p
 
 
 def boltzmann_probabilities(values: ArrayLike, temperature: float = 1.0) -> NDArray[np.float64]:
@@ -114,8 +131,7 @@ def epsilon_greedy_probabilities(values: ArrayLike, epsilon: float) -> NDArray[n
     >>> epsilon_greedy_probabilities([0.0, 2.0, 1.0, 0.5], epsilon=0.1).round(4)
     array([0.025, 0.925, 0.025, 0.025])
     """
-    if not 0.0 <= float(epsilon) <= 1.0:
-        raise ValueError(f"epsilon must be in [0, 1]; got {epsilon!r}")
+    epsilon = check_real(epsilon, "epsilon", low=0.0, high=1.0)
     greedy = greedy_probabilities(values)
     return (1.0 - epsilon) * greedy + epsilon / greedy.shape[-1]
 
@@ -126,7 +142,8 @@ def sample_actions(probabilities: ArrayLike, rng: np.random.Generator) -> NDArra
     Parameters
     ----------
     probabilities : array_like, shape (..., n_actions)
-        Each row a probability vector.
+        Each row a probability vector: entries in [0, 1] that sum to 1 (within 1e-6).
+        Anything else (logits, unnormalised weights, NaN) raises ``ValueError``.
     rng : numpy.random.Generator
         The source of randomness; the same seed gives the same actions.
 
@@ -143,9 +160,8 @@ def sample_actions(probabilities: ArrayLike, rng: np.random.Generator) -> NDArra
     >>> print(f"{np.mean(draws == 1):.2f}")
     0.80
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-    p = _action_values(probabilities, "probabilities")
+    rng = check_generator(rng)
+    p = _probabilities(probabilities)
     cumulative = np.cumsum(p, axis=-1)
     # Scale u by the row total so rounding in the sum can never leave u past the last bin.
     u = rng.random(p.shape[:-1] + (1,)) * cumulative[..., -1:]
@@ -207,6 +223,10 @@ def grad_log_probability(
 def policy_entropy(probabilities: ArrayLike) -> NDArray[np.float64]:
     r"""Entropy :math:`-\sum_a \pi(a) \log \pi(a)` in nats, over the last axis (0 log 0 = 0).
 
+    ``probabilities`` must hold probability vectors along the last axis (entries in
+    [0, 1] summing to 1 within 1e-6); anything else raises ``ValueError``: the entropy
+    of logits or of unnormalised weights would be a meaningless number.
+
     Examples
     --------
     >>> print(f"{float(policy_entropy([0.25, 0.25, 0.25, 0.25])):.4f}")  # log 4
@@ -214,7 +234,7 @@ def policy_entropy(probabilities: ArrayLike) -> NDArray[np.float64]:
     >>> print(f"{float(policy_entropy([1.0, 0.0])):.1f}")
     0.0
     """
-    p = _action_values(probabilities, "probabilities")
+    p = _probabilities(probabilities)
     terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
     return -terms.sum(axis=-1)
 
@@ -227,9 +247,8 @@ def discounted_returns(rewards: ArrayLike, gamma: float = 1.0) -> NDArray[np.flo
     >>> discounted_returns([0.0, 0.0, 1.0], gamma=0.5)
     array([0.25, 0.5 , 1.  ])
     """
-    if not 0.0 <= float(gamma) <= 1.0:
-        raise ValueError(f"gamma must be in [0, 1]; got {gamma!r}")
-    r = np.asarray(rewards, dtype=np.float64)
+    gamma = check_real(gamma, "gamma", low=0.0, high=1.0)
+    r = as_real_array(rewards, "rewards")[0].astype(np.float64, copy=False)
     if r.ndim != 1:
         raise ValueError(f"rewards must be one episode, a 1-D array; got shape {r.shape}")
     returns = np.empty_like(r)
@@ -292,19 +311,32 @@ def reinforce_update(
         raise ValueError(
             f"preferences must be a (n_states, n_actions) table; got shape {table.shape}"
         )
-    if entropy_bonus < 0:
-        raise ValueError(f"entropy_bonus must be >= 0; got {entropy_bonus!r}")
-    s = np.asarray(states)
+    learning_rate = check_real(learning_rate, "learning_rate")
+    entropy_bonus = check_real(entropy_bonus, "entropy_bonus", low=0.0)
+    s = as_array(states, "states")
     if s.ndim != 1 or s.dtype.kind not in "iu" or np.any(s < 0) or np.any(s >= table.shape[0]):
         raise ValueError(
             f"states must be a 1-D array of ints in 0..{table.shape[0] - 1}; got {s.tolist()}"
         )
-    g = np.asarray(returns, dtype=np.float64)
+    actions = as_array(actions, "actions")
+    if actions.shape != s.shape:
+        raise ValueError(
+            f"actions must have one entry per step, shape {s.shape} as states; got {actions.shape}"
+        )
+    a = _actions(actions, s.shape, table.shape[1], "actions")
+    g = as_real_array(returns, "returns")[0].astype(np.float64, copy=False)
     if g.shape != s.shape:
-        raise ValueError(f"returns must have one entry per step, shape {s.shape}; got {g.shape}")
-    advantages = g - np.broadcast_to(np.asarray(baselines, dtype=np.float64), s.shape)
+        raise ValueError(
+            f"returns must have one entry per step, shape {s.shape} as states; got {g.shape}"
+        )
+    b = as_real_array(baselines, "baselines")[0].astype(np.float64, copy=False)
+    if b.shape not in ((), s.shape):
+        raise ValueError(
+            f"baselines must be a number or one per step, shape {s.shape} as states; got {b.shape}"
+        )
+    advantages = g - b
     rows = table[s]
-    step_grads = advantages[:, None] * grad_log_probability(rows, actions, temperature)
+    step_grads = advantages[:, None] * grad_log_probability(rows, a, temperature)
     if entropy_bonus:
         pi = softmax(rows, axis=-1, temperature=temperature)
         log_pi = log_softmax(rows, axis=-1, temperature=temperature)

@@ -38,12 +38,15 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._shared import (
     Reduction,
+    as_array,
     as_real_array,
     broadcast_attention_mask,
     check_attention_shapes,
     check_axis,
+    check_flag,
     check_positive_int,
     check_reduction,
+    check_scale,
     reduce,
 )
 
@@ -201,6 +204,12 @@ def online_logsumexp(chunks: Iterable[ArrayLike]) -> NDArray[np.floating]:
     >>> online_logsumexp(np.array_split(np.zeros((2, 6)), 4, axis=1)).round(4)  # log 6
     array([1.7918, 1.7918])
     """
+    try:
+        chunks = iter(chunks)
+    except TypeError as error:
+        raise TypeError(
+            f"chunks must be an iterable of arrays; got {type(chunks).__name__}"
+        ) from error
     state: NormaliserState | None = None
     result_dtypes = []
     for index, chunk in enumerate(chunks):
@@ -345,6 +354,8 @@ def tiled_attention(
     k_array, _ = as_real_array(key, "key")
     v_array, _ = as_real_array(value, "value")
     n_q, n_k, d = check_attention_shapes(q_array.shape, k_array.shape, v_array.shape)
+    is_causal = check_flag(is_causal, "is_causal")
+    scale = check_scale(scale)
     if is_causal and attn_mask is not None:
         raise ValueError("pass either attn_mask or is_causal=True, not both (as torch's SDPA)")
     if scale is None:
@@ -452,6 +463,11 @@ def vocab_parallel_cross_entropy(
     array([0.417, 0.   ])
     """
     check_reduction(reduction)
+    if not isinstance(logit_shards, (list, tuple)):
+        raise TypeError(
+            "logit_shards must be a list or tuple of arrays, one per rank (split_vocab makes "
+            f"it); got {type(logit_shards).__name__}"
+        )
     if len(logit_shards) == 0:
         raise ValueError("logit_shards must hold at least one shard (got none)")
     shards = []
@@ -471,7 +487,7 @@ def vocab_parallel_cross_entropy(
     ]
     rows = shards[0].shape[:-1]
     vocab = sum(shard.shape[-1] for shard in shards)
-    labels = np.asarray(target)
+    labels = as_array(target, "target")
     if labels.dtype.kind not in "iu":
         raise TypeError(f"target must hold integer class indices; got dtype {labels.dtype}")
     if labels.shape != rows:
@@ -528,12 +544,13 @@ def _flash_inputs(
         arrays.append(array)
     q, k, v = arrays
     _, _, d = check_attention_shapes(q.shape, k.shape, v.shape)
+    scale = check_scale(scale)
     dtype = np.result_type(q, k, v)
     return (
         q.astype(dtype, copy=False),
         k.astype(dtype, copy=False),
         v.astype(dtype, copy=False),
-        1.0 / math.sqrt(d) if scale is None else float(scale),
+        1.0 / math.sqrt(d) if scale is None else scale,
     )
 
 
@@ -591,6 +608,7 @@ def flash_attention_forward(
     """
     block_q = check_positive_int(block_q, "block_q")
     block_k = check_positive_int(block_k, "block_k")
+    is_causal = check_flag(is_causal, "is_causal")
     q, k, v, scale = _flash_inputs(query, key, value, scale)
     n_q, n_k = len(q), len(k)
     output = np.zeros((n_q, v.shape[1]), q.dtype)
@@ -676,6 +694,7 @@ def flash_attention_backward(
     """
     block_q = check_positive_int(block_q, "block_q")
     block_k = check_positive_int(block_k, "block_k")
+    is_causal = check_flag(is_causal, "is_causal")
     q, k, v, scale = _flash_inputs(query, key, value, scale)
     out, _ = as_real_array(output, "output")
     lse, _ = as_real_array(logsumexp, "logsumexp")
@@ -757,6 +776,8 @@ def chunked_linear_cross_entropy(
     1.0514
     """
     chunk_size = check_positive_int(chunk_size, "chunk_size")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"ignore_index must be an int; got {ignore_index!r}")
     h, _ = as_real_array(hidden, "hidden")
     w, _ = as_real_array(weight, "weight")
     if h.ndim != 2 or w.ndim != 2 or h.shape[1] != w.shape[1]:
@@ -764,7 +785,7 @@ def chunked_linear_cross_entropy(
             f"hidden must be (N, d) and weight (V, d) with the same d; got shapes {h.shape} "
             f"and {w.shape}"
         )
-    labels = np.asarray(target)
+    labels = as_array(target, "target")
     if labels.shape != (len(h),) or (labels.size and labels.dtype.kind not in "iu"):
         raise ValueError(
             f"target must hold {len(h)} integer class indices; got {labels.dtype} of shape "

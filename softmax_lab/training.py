@@ -31,7 +31,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
-from ._shared import check_positive_int
+from ._shared import check_count, check_positive_int
 from .core import softmax
 
 __all__ = ["History", "evaluate", "make_mlp", "predict_proba", "train", "train_many"]
@@ -101,6 +101,7 @@ def make_mlp(
         check_positive_int(value, name)
     if init not in ("keras", "torch"):
         raise ValueError(f"init must be 'keras' or 'torch'; got {init!r}")
+    seed = check_count(seed, "seed")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = nn.Sequential(
@@ -160,7 +161,50 @@ def _labels(y: ArrayLike | torch.Tensor, name: str, n: int, device: torch.device
     return tensor.to(device=device, dtype=torch.long)
 
 
+def _forward(
+    model: nn.Module, inputs: torch.Tensor, name: str, shape: tuple[int, ...] | None = None
+) -> torch.Tensor:
+    """``model(inputs)``; a shape error names ``name`` and its ``shape`` (that of ``inputs``)."""
+    try:
+        return model(inputs)
+    except RuntimeError as error:
+        shape = tuple(inputs.shape) if shape is None else shape
+        raise ValueError(f"{name} of shape {shape} does not fit the model: {error}") from error
+
+
+def _check_classes(targets: torch.Tensor, name: str, n_classes: int) -> None:
+    if targets.numel() and int(targets.max()) >= n_classes:
+        raise ValueError(
+            f"{name} must be class indices in 0..{n_classes - 1} (the model gives "
+            f"{n_classes} scores per row); got {int(targets.max())}"
+        )
+
+
+def _check_fits(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x_name: str,
+    y_name: str,
+    *,
+    check_labels: bool,
+) -> None:
+    """Before training: one row through ``model`` (eval mode, no gradient, no RNG use)
+    shows that ``x`` fits it and, for the default cross-entropy, that ``y``'s classes do."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            outputs = _forward(model, x[:1], x_name, tuple(x.shape))
+    finally:
+        model.train(was_training)
+    if check_labels:
+        _check_classes(y, y_name, outputs.shape[-1])
+
+
 def _model_device(model: nn.Module) -> torch.device:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     parameter = next(model.parameters(), None)
     return parameter.device if parameter is not None else torch.device("cpu")
 
@@ -210,11 +254,14 @@ def evaluate(
     device = _model_device(model)
     inputs = _features(x, "x", device, _model_dtype(model))
     targets = _labels(y, "y", len(inputs), device)
+    default_loss = loss_fn is None
     loss_fn = loss_fn if loss_fn is not None else nn.CrossEntropyLoss()
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        outputs = model(inputs)
+        outputs = _forward(model, inputs, "x")
+        if default_loss:
+            _check_classes(targets, "y", outputs.shape[-1])
         loss = float(loss_fn(outputs, targets))
         accuracy = float((outputs.argmax(dim=1) == targets).float().mean())
     model.train(was_training)
@@ -345,6 +392,10 @@ def train(
     y = _labels(y_train, "y_train", len(x), device)
     if len(x) == 0:
         raise ValueError("x_train has no rows")
+    seed = check_count(seed, "seed")
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(f"on_epoch must be a function of the epoch; got {on_epoch!r}")
+    _check_fits(model, x, y, "x_train", "y_train", check_labels=loss_fn is None)
     loss_fn = loss_fn if loss_fn is not None else nn.CrossEntropyLoss()
     step = make_optimizer(model.parameters())
     shuffler = torch.Generator().manual_seed(seed)
@@ -456,13 +507,18 @@ def train_many(
     """
     from torch.func import functional_call, stack_module_state
 
-    models = list(models)
+    models = list(models) if isinstance(models, (list, tuple)) else []
     if not models or not all(isinstance(m, nn.Module) for m in models):
         raise TypeError("models must be a non-empty sequence of torch.nn.Module")
     shapes = [[(n, p.shape) for n, p in m.named_parameters()] for m in models]
     if any(s != shapes[0] for s in shapes):
         raise ValueError("models must all have the same parameter names and shapes")
-    seeds = list(range(len(models))) if seeds is None else [int(s) for s in seeds]
+    if seeds is None:
+        seeds = list(range(len(models)))
+    elif isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
+        raise TypeError(f"seeds must be a sequence of ints, one per model; got {seeds!r}")
+    else:
+        seeds = [check_count(s, "each of seeds") for s in seeds]
     if len(seeds) != len(models):
         raise ValueError(f"give one seed per model ({len(models)}); got {len(seeds)}")
     epochs, batch_size, make_optimizer = _options(
@@ -475,6 +531,9 @@ def train_many(
     y = _labels(y_train, "y_train", len(x), device)
     if len(x) == 0:
         raise ValueError("x_train has no rows")
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(f"on_epoch must be a function of the epoch; got {on_epoch!r}")
+    _check_fits(models[0], x, y, "x_train", "y_train", check_labels=loss_fn is None)
     validation = None
     if x_val is not None and y_val is not None:
         xv = _features(x_val, "x_val", device, dtype)

@@ -208,12 +208,12 @@ def test_straight_through_loss_grad_sees_one_hot_samples():
         (
             lambda: reinforce_gradients(THETA, VALUES, np.random.default_rng(), 5, baseline="1"),
             TypeError,
-            "baseline must be a real number",
+            "baseline must be a finite real number",
         ),
         (
             lambda: reinforce_gradients(THETA, VALUES, np.random.default_rng(), 5, baseline=np.nan),
             ValueError,
-            "baseline must be finite",
+            "baseline must be a finite real number",
         ),
         (
             lambda: gumbel_softmax_gradients(THETA, _loss_grad, 0.0, np.random.default_rng(), 5),
@@ -249,7 +249,7 @@ def test_straight_through_loss_grad_sees_one_hot_samples():
                 THETA, _loss_grad, 1.0, np.random.default_rng(), 5, straight_through=1
             ),
             TypeError,
-            "straight_through must be a bool",
+            "straight_through must be True or False",
         ),
     ],
 )

@@ -38,3 +38,40 @@ def test_count_arguments_follow_one_rule(name, value, error):
 
 def test_numpy_integers_are_accepted():
     assert softmax_lab.split_vocab(P, np.int64(2))[0].shape == (2, 1)
+
+
+def test_check_real_names_the_argument_and_the_range():
+    from softmax_lab._shared import check_real
+
+    assert check_real(np.float32(0.5), "p", low=0.0, high=1.0) == 0.5
+    assert check_real(np.array(2), "n") == 2.0
+    for value in (True, "1", 1j, [1.0], np.array([1.0, 2.0]), None):
+        with pytest.raises(TypeError, match="p must be a number in \\[0, 1\\); got"):
+            check_real(value, "p", low=0.0, high=1.0, high_open=True)
+    for value in (float("nan"), float("inf"), -0.1, 1.0):
+        with pytest.raises(ValueError, match="p must be a number in \\[0, 1\\); got"):
+            check_real(value, "p", low=0.0, high=1.0, high_open=True)
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+        check_real(0.0, "lr", low=0.0, low_open=True)
+
+
+def test_check_flag_takes_only_booleans():
+    from softmax_lab._shared import check_flag
+
+    assert check_flag(np.bool_(True), "hard") is True
+    assert check_flag(np.asarray(False), "hard") is False  # as notebook 07 passes it
+    for value in (1, 0, "yes", None, np.array([True])):
+        with pytest.raises(TypeError, match="hard must be True or False"):
+            check_flag(value, "hard")
+
+
+def test_check_distributions_points_at_the_bad_row():
+    from softmax_lab._shared import check_distributions
+
+    check_distributions(np.array([[0.5, 0.5], [1.0, 0.0]]), "p")
+    with pytest.raises(ValueError, match="each row of p must sum to 1; row 1 sums to 0.9"):
+        check_distributions(np.array([[0.5, 0.5], [0.9, 0.0]]), "p")
+    with pytest.raises(ValueError, match="row \\(1, 0\\) sums to 2"):
+        check_distributions(np.array([[[1.0, 0.0]], [[1.0, 1.0]]]), "p")
+    with pytest.raises(ValueError, match="p must be finite and lie in \\[0, 1\\]"):
+        check_distributions(np.array([[1.5, -0.5]]), "p")
