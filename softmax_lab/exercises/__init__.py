@@ -12,13 +12,16 @@ Writing a checker takes four names:
 * :func:`call` runs the learner's function on *copies* of its inputs. A stub (it raises
   ``NotImplementedError``) makes the whole report "not finished yet"; any other exception,
   and a ``None`` result (:class:`ReturnedNone`), comes back as a value that the check reports
-  on its own line. A change to the caller's input is reported as a failure of its own;
+  on its own line. A change to the caller's input is reported as a failure of its own,
+  with the task's advice when the checker sets ``report.in_place_hint``;
 * :meth:`Report.expect` records one check; :meth:`Report.close` compares numbers with the
   expected value first, so the reference is computed before the learner's code runs, and
-  shows the size of the error when they differ;
-* coercion and feedback helpers: :func:`as_floats`, :func:`as_array`, :func:`as_number`, :func:`as_pair`, :func:`close_to`,
-  :func:`show`, :func:`describe`, :func:`differ`, :func:`array_problem`, and
-  :func:`torch_use` / :func:`peak_memory` for "NumPy only" and memory rules.
+  shows the size of the error when they differ; :meth:`Report.compare` does the same for one
+  case of a task and adds the checker's ``problem`` or the mistake its ``diagnose`` names;
+* coercion and feedback helpers: :func:`as_floats`, :func:`as_array`, :func:`as_number`,
+  :func:`as_pair` (real numbers only: text and complex numbers are described, not converted),
+  :func:`close_to`, :func:`show`, :func:`describe`, :func:`differ`, :func:`array_problem`,
+  and :func:`torch_use` / :func:`peak_memory` for "NumPy only" and memory rules.
 
 Examples
 --------
