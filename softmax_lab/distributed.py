@@ -61,7 +61,14 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from numpy.typing import ArrayLike, NDArray
 
-from ._shared import check_count, check_positive_int, check_reduction, check_scale
+from ._shared import (
+    as_array,
+    as_real_array,
+    check_count,
+    check_positive_int,
+    check_reduction,
+    check_scale,
+)
 
 __all__ = [
     "RankError",
@@ -555,13 +562,24 @@ def parallel_cross_entropy(
     """
     check_reduction(reduction)
     world_size = check_positive_int(world_size, "world_size")
-    array = np.asarray(logits)
-    labels = np.asarray(target)
+    array, _ = as_real_array(logits, "logits")
+    labels = as_array(target, "target")
     if array.ndim != 2 or labels.shape != array.shape[:1]:
         raise ValueError(
             f"logits must be (batch, vocab) and target (batch,); got shapes {array.shape} and {labels.shape}"
         )
     vocab = array.shape[1]
+    # checked here, before any process starts (a rank would truncate 1.5 to class 1)
+    if labels.size and labels.dtype.kind not in "iu":
+        raise TypeError(f"target must hold integer class indices; got dtype {labels.dtype}")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"ignore_index must be an int; got {ignore_index!r}")
+    counted = labels[labels != ignore_index]
+    if np.any((counted < 0) | (counted >= vocab)):
+        raise ValueError(
+            f"target must hold class indices in 0..{vocab - 1} or ignore_index={ignore_index}; "
+            f"found {counted[(counted < 0) | (counted >= vocab)][0]}"
+        )
     if world_size > vocab:
         raise ValueError(
             f"world_size {world_size} is larger than the vocabulary size {vocab}: "
@@ -570,6 +588,7 @@ def parallel_cross_entropy(
     if widths is None:
         shards = np.array_split(array, world_size, axis=1)
     else:
+        widths = [check_positive_int(width, "each of widths") for width in widths]
         if len(widths) != world_size or sum(widths) != vocab:
             raise ValueError(
                 f"widths must be {world_size} column counts adding up to {vocab}; got {list(widths)}"
@@ -603,7 +622,9 @@ def parallel_attention(
     (its output, logsumexp and number of keys).
     """
     world_size = check_positive_int(world_size, "world_size")
-    q, k, v = (np.asarray(a) for a in (query, key, value))
+    q, k, v = (
+        as_real_array(a, name)[0] for a, name in ((query, "query"), (key, "key"), (value, "value"))
+    )
     if q.ndim != 2 or k.ndim != 2 or v.ndim != 2 or len(k) != len(v) or q.shape[1] != k.shape[1]:
         raise ValueError(
             f"query (n_q, d), key (n_k, d) and value (n_k, d_v) do not fit: shapes "

@@ -749,6 +749,46 @@ DISTRIBUTED = [
     ),
 ]
 
+LOGITS4 = np.array([[2.0, 1.0, 0.0, -1.0], [0.0, 0.0, 0.0, 0.0]])
+DISTRIBUTED += [
+    # all raised before any process starts
+    (
+        "parallel_cross_entropy float target",
+        lambda: sl.parallel_cross_entropy(LOGITS4, np.array([1.5, 0.0]), 2),
+        (TypeError, "target must hold integer class indices"),
+    ),
+    (
+        "parallel_cross_entropy target out of range",
+        lambda: sl.parallel_cross_entropy(LOGITS4, np.array([4, 0]), 2),
+        (ValueError, "target must hold class indices in 0..3"),
+    ),
+    (
+        "parallel_cross_entropy str logits",
+        lambda: sl.parallel_cross_entropy([["a", "b"], ["c", "d"]], np.array([0, 1]), 2),
+        (TypeError, "logits must be an array of real numbers"),
+    ),
+    (
+        "parallel_cross_entropy float widths",
+        lambda: sl.parallel_cross_entropy(LOGITS4, np.array([0, 1]), 2, widths=[1.5, 2.5]),
+        (TypeError, "each of widths must be an int >= 1"),
+    ),
+    (
+        "parallel_cross_entropy ignore_index float",
+        lambda: sl.parallel_cross_entropy(LOGITS4, np.array([0, 1]), 2, ignore_index=-100.0),
+        (TypeError, "ignore_index must be an int"),
+    ),
+    (
+        "parallel_attention ragged query",
+        lambda: sl.parallel_attention(RAGGED, K, V, 2),
+        (ValueError, "query must be a rectangular array"),
+    ),
+    (
+        "parallel_attention str value",
+        lambda: sl.parallel_attention(Q, K, [["a"]], 2),
+        (TypeError, "value must be an array of real numbers"),
+    ),
+]
+
 ALL = [
     row
     for table in (

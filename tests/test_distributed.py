@@ -113,15 +113,23 @@ def test_ranks_with_mismatched_batches_are_named():
 
 @pytest.mark.slow
 def test_a_rank_without_columns_is_an_error_on_the_launching_side():
-    with pytest.raises(RankError, match="rank 0 holds no vocabulary column"):
+    # parallel_cross_entropy refuses such widths before spawning; the ranks check it too
+    with pytest.raises(ValueError, match="each of widths must be an int >= 1; got 0"):
         parallel_cross_entropy(np.zeros((2, 3)), np.array([0, 1]), 2, widths=[0, 3])
+    shards = [np.zeros((2, 0)), np.zeros((2, 3))]
+    with pytest.raises(RankError, match="rank 0 holds no vocabulary column"):
+        launch(cross_entropy_worker, 2, shards, np.array([0, 1]))
     assert _no_children_left()
 
 
 @pytest.mark.slow
 def test_a_target_outside_the_vocabulary_is_an_error():
-    with pytest.raises(RankError, match=r"class indices in 0\.\.3"):
+    # parallel_cross_entropy refuses it before spawning; the ranks check it too
+    with pytest.raises(ValueError, match=r"class indices in 0\.\.3 or ignore_index=-100; found 4"):
         parallel_cross_entropy(np.zeros((2, 4)), np.array([0, 4]), 2)
+    shards = np.array_split(np.zeros((2, 4)), 2, axis=1)
+    with pytest.raises(RankError, match=r"class indices in 0\.\.3"):
+        launch(cross_entropy_worker, 2, shards, np.array([0, 4]))
     assert _no_children_left()
 
 
