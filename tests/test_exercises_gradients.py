@@ -133,6 +133,19 @@ def test_vjp_rejects_the_numpy_jacobian_for_its_memory_only():
     assert "72 MB" in str(report)
 
 
+def vjp_with_torch_einsum(x, v):
+    """Right values, but torch.einsum contracts s with s first: an n x n outer product."""
+    s = torch.softmax(torch.from_numpy(x), 0)
+    v = torch.from_numpy(v)
+    return (s * v - torch.einsum("i,j,j->i", s, s, v)).numpy()
+
+
+def test_vjp_rejects_an_einsum_whose_outer_product_lives_inside_one_torch_call():
+    report = check_softmax_vjp(vjp_with_torch_einsum)
+    assert fails_only(report, "uses O(n) memory: under 1 MB at n = 3000")
+    assert "the peak was 72 MB" in str(report)
+
+
 def test_vjp_stub_is_not_finished_and_none_is_reported_per_check():
     assert unfinished(check_softmax_vjp(stub))
     assert none_reported(check_softmax_vjp(forgets_return))
