@@ -21,7 +21,6 @@ array([1., 1.])
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -31,7 +30,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
-from ._shared import check_count, check_positive_int
+from ._shared import check_count, check_positive_int, check_real
 from .core import softmax
 
 __all__ = ["History", "evaluate", "make_mlp", "predict_proba", "train", "train_many"]
@@ -274,20 +273,9 @@ def _options(
     """Check the training options; return the counts and an optimizer factory."""
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
-    if (
-        isinstance(weight_decay, bool)
-        or not isinstance(weight_decay, (int, float))
-        or not (math.isfinite(weight_decay) and weight_decay >= 0)
-    ):
-        raise ValueError(f"weight_decay must be a finite number >= 0; got {weight_decay!r}")
-    decay = float(weight_decay)
-    for name, value in (("lr", lr), ("eps", eps)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not (math.isfinite(value) and value > 0)
-        ):
-            raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+    decay = check_real(weight_decay, "weight_decay", low=0.0)
+    lr = check_real(lr, "lr", low=0.0, low_open=True)
+    eps = check_real(eps, "eps", low=0.0, low_open=True)
     if optimizer == "adam":
         return (
             epochs,
