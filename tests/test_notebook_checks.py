@@ -309,3 +309,27 @@ def test_few_cells_escape_comparison_and_each_asserts_its_claim() -> None:
         assert re.search(r"^\s*assert\b", source, re.MULTILINE), (
             f"{name} Cell {number} asserts nothing"
         )
+
+
+def outcomes(first_cell: str) -> list[str]:
+    """The bullets of a notebook's "**You will**" list (empty when it has none)."""
+    if "**You will**" not in first_cell:
+        return []
+    block = first_cell.split("**You will**", 1)[1].split("**Needs", 1)[0]
+    return [line for line in block.splitlines() if line.startswith("- ")]
+
+
+def test_outcomes_counts_the_bullets_up_to_needs() -> None:
+    first = "# 01 · X\n\n**You will**\n- a;\n- b\n  more of b;\n- c.\n\n**Needs:** 00\n- not one"
+    assert outcomes(first) == ["- a;", "- b", "- c."]
+    assert outcomes("# 01 · X\n\nno list") == []
+
+
+@pytest.mark.parametrize("path", notebooks.find(), ids=lambda path: path.name[:2])
+def test_each_notebook_has_the_style_guides_frame(path: Path) -> None:
+    """NOTEBOOK_STYLE.md: a "You will" list of 3-5 outcomes a learner can check, and the
+    takeaways as a section of their own, so a reader (and the site's contents) can find them."""
+    cells = nbformat.read(path, as_version=4).cells
+    assert 3 <= len(outcomes(cells[0].source)) <= 5, outcomes(cells[0].source)
+    headings = [c.source.lstrip() for c in cells if c.cell_type == "markdown"]
+    assert any(heading.startswith("## Takeaways") for heading in headings)

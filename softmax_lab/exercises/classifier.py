@@ -236,7 +236,7 @@ def check_flower_probabilities(report: Report, candidate: Callable[..., Any]) ->
     matched against softmax applied twice, the logits, log-softmax, sigmoid, softmax over
     the batch dimension and a one-hot argmax; a float64 input is named too.
     """
-    model = make_mlp(seed=0)
+    model = make_mlp(seed=0)  # untrained: the messages say so, as its species are nonsense
     with torch.no_grad():  # sharper outputs, so mistakes show clearly
         model[2].weight.mul_(4.0)
         model[2].bias.copy_(torch.tensor([0.3, -0.2, 0.1]))
@@ -274,7 +274,8 @@ def check_flower_probabilities(report: Report, candidate: Callable[..., Any]) ->
             answer is not None
             and answer.shape == (3,)
             and np.allclose(answer, expected[index], atol=1e-5),
-            f"flower {flower}: {np.round(expected[index], 3).tolist()}",
+            f"flower {flower}, on the checker's untrained test model: "
+            f"{np.round(expected[index], 3).tolist()}",
             hint=f"{differ(expected[index], answer if answer is not None else runs[index][0])}: "
             + (_probability_mistake(answer, logits[index]) if answer is not None else ""),
         )
