@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
+import sys
 from typing import Any, Literal
 
 import numpy as np
@@ -67,8 +69,26 @@ def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     return int(np.lib.array_utils.normalize_axis_index(int(axis), ndim, msg_prefix=prefix))
 
 
+def _torch_scalar(value: Any) -> Any:
+    """``value``'s one entry as a NumPy scalar if it is a 0-d torch tensor, else ``value``.
+
+    torch is never imported here: a tensor can only exist if its module is loaded.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor) and value.dim() == 0:
+        if value.is_complex():
+            return complex(value.item())
+        return value.detach().cpu().numpy()[()]
+    return value
+
+
 def _real_scalar(value: Any) -> float | None:
-    """``value`` as a float if it is one real number (not a bool, a string or complex)."""
+    """``value`` as a float if it is one real number (not a bool, a string or complex).
+
+    Python and NumPy numbers count, and so do 0-d NumPy arrays and 0-d torch tensors of
+    a real dtype (``torch.tensor(2.0)``, a learned temperature), as ``float()`` takes them.
+    """
+    value = _torch_scalar(value)
     if isinstance(value, (bool, np.bool_, str, bytes)):
         return None
     if isinstance(value, np.ndarray):
@@ -119,8 +139,10 @@ def check_real(
 def check_flag(value: Any, name: str) -> bool:
     """Return ``value`` as a bool; anything but ``True``/``False`` raises ``TypeError``.
 
-    NumPy booleans count, and so does a 0-d boolean array (``np.asarray(True)``).
+    NumPy booleans count, and so do a 0-d boolean array (``np.asarray(True)``) and a 0-d
+    boolean torch tensor (``torch.tensor(True)``).
     """
+    value = _torch_scalar(value)
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype == np.bool_:
         value = value[()]
     if not isinstance(value, (bool, np.bool_)):
@@ -200,22 +222,47 @@ def row_blocks(rows: int, row_length: int, itemsize: int) -> list[slice]:
     return [slice(start, min(start + per_block, rows)) for start in range(0, rows, per_block)]
 
 
+def as_int(value: Any) -> int | None:
+    """``value`` as an int if it is one integer, else None.
+
+    As Python's ``operator.index`` (the rule ``range`` and NumPy's shapes follow): ints,
+    NumPy integers and 0-d integer arrays or tensors count; bools, floats (even 3.0) and
+    strings do not.
+    """
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, np.ndarray) and value.dtype == np.bool_
+    ):
+        return None
+    value = _torch_scalar(value)
+    if isinstance(value, np.bool_):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
 def check_positive_int(value: Any, name: str) -> int:
-    """Return ``value`` as an int >= 1: ``TypeError`` if it is not an integer, ``ValueError`` if < 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    """Return ``value`` as an int >= 1: ``TypeError`` if it is not an integer, ``ValueError`` if < 1.
+
+    An integer is what :func:`as_int` takes (NumPy integers and 0-d integer arrays too).
+    """
+    number = as_int(value)
+    if number is None:
         raise TypeError(f"{name} must be an int >= 1; got {value!r}")
-    if value < 1:
+    if number < 1:
         raise ValueError(f"{name} must be an int >= 1; got {value}")
-    return int(value)
+    return number
 
 
 def check_count(value: Any, name: str) -> int:
-    """Return ``value`` as an int >= 0 (a length or a size that may be empty)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    """Return ``value`` as an int >= 0 (a length or a size that may be empty), as :func:`as_int`."""
+    number = as_int(value)
+    if number is None:
         raise TypeError(f"{name} must be an int >= 0; got {value!r}")
-    if value < 0:
+    if number < 0:
         raise ValueError(f"{name} must be an int >= 0; got {value}")
-    return int(value)
+    return number
 
 
 def check_reduction(reduction: str) -> None:

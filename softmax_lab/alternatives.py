@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._shared import (
     as_array,
+    as_int,
     as_real_array,
     as_vector_for,
     check_axis,
@@ -412,11 +413,12 @@ def gumbel_max_sample(
     array, _, _ = _finite_scores(logits, -1, name="logits")
     shape = array.shape
     if num_samples is not None:
-        if isinstance(num_samples, bool) or not isinstance(num_samples, int | np.integer):
+        number = as_int(num_samples)  # NumPy integers and 0-d integer arrays too
+        if number is None:
             raise TypeError(f"num_samples must be an int or None; got {num_samples!r}")
-        if num_samples < 1:
+        if number < 1:
             raise ValueError(f"num_samples must be >= 1; got {num_samples}")
-        shape = (int(num_samples), *shape)
+        shape = (number, *shape)
     noise = rng.gumbel(size=shape)
     return np.asarray(np.argmax(array + noise, axis=-1))
 

@@ -261,6 +261,8 @@ def fit_temperature(
     if not np.all(np.isfinite(z)):
         raise ValueError("logits must be finite")
     y = _check_labels(labels, *z.shape)
+    if isinstance(bounds, np.ndarray) and bounds.ndim == 1:
+        bounds = tuple(bounds)  # np.array([0.05, 20.0]) is a pair too
     if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
         raise TypeError(f"bounds must be a pair (low, high) of numbers; got {bounds!r}")
     low, high = (check_real(b, "bounds", low=0.0, low_open=True) for b in bounds)

@@ -200,6 +200,8 @@ def load_iris_split(
     x, y = bunch.data.astype(np.float64), bunch.target.astype(np.int64)
     names = tuple(str(f) for f in bunch.feature_names)
     if features is not None:
+        if isinstance(features, np.ndarray) and features.ndim == 1:
+            features = features.tolist()  # np.array([2, 3]) or np.arange(2) select columns too
         if isinstance(features, (str, bytes)) or not isinstance(features, Sequence):
             raise TypeError(f"features must be a sequence of column indices; got {features!r}")
         if any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) for c in features):

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ._shared import check_count, check_positive_int, check_real
+from ._shared import as_int, check_count, check_positive_int, check_real
 
 __all__ = ["GridWorld", "DEFAULT_LAYOUT", "ACTION_NAMES", "MOVES", "rollout"]
 
@@ -85,6 +85,8 @@ class GridWorld:
         goal_reward: float = -1.0,
         slip: float = 0.0,
     ) -> None:
+        if isinstance(layout, np.ndarray) and layout.ndim == 1 and layout.dtype.kind == "U":
+            layout = [str(row) for row in layout]  # np.array(["S..", "..G"]) is rows too
         if isinstance(layout, str) or not isinstance(layout, Sequence):
             raise TypeError(
                 f"layout must be a sequence of row strings such as ('S..', '..G'); got {layout!r}"
@@ -151,14 +153,12 @@ class GridWorld:
         RuntimeError
             ``reset`` was not called, or the episode is over.
         """
-        if (
-            isinstance(action, bool)
-            or not isinstance(action, (int, np.integer))
-            or not 0 <= action < 4
-        ):
+        index = as_int(action)  # NumPy integers and 0-d integer arrays too, never bools
+        if index is None or not 0 <= index < 4:
             raise ValueError(
                 f"action must be an int in 0..3 (0 up, 1 right, 2 down, 3 left); got {action!r}"
             )
+        action = index
         if self._position is None or self._rng is None:
             raise RuntimeError("call reset() before step()")
         if self._done:

@@ -30,7 +30,6 @@ from ._shared import (
     check_flag,
     check_positive_int,
     check_real,
-    check_temperature,
 )
 from .core import logsumexp
 from .gridworld import MOVES, GridWorld
@@ -54,10 +53,8 @@ def _values(q: ArrayLike, name: str) -> NDArray[np.float64]:
 
 
 def _alpha(alpha: float, *, zero_ok: bool) -> float:
-    if zero_ok and isinstance(alpha, (int, float, np.floating, np.integer)) and alpha == 0:
-        return 0.0
-    try:
-        return check_temperature(alpha)
+    try:  # a real number as check_real takes it (np.asarray(0.0) and torch scalars too)
+        return check_real(alpha, "alpha", low=0.0, low_open=not zero_ok)
     except (TypeError, ValueError) as error:
         allowed = ">= 0 (0 is the hard max)" if zero_ok else "> 0"
         raise type(error)(f"alpha must be a finite number {allowed}; got {alpha!r}") from error

@@ -495,12 +495,21 @@ def train_many(
     """
     from torch.func import functional_call, stack_module_state
 
-    models = list(models) if isinstance(models, (list, tuple)) else []
+    # a list, a tuple, an nn.ModuleList or a generator of models; one model alone (an
+    # nn.Sequential iterates over its layers) is refused
+    one_model = isinstance(models, nn.Module) and not isinstance(models, nn.ModuleList)
+    if one_model or isinstance(models, (str, bytes)) or not isinstance(models, Iterable):
+        models = []
+    models = list(models)
     if not models or not all(isinstance(m, nn.Module) for m in models):
-        raise TypeError("models must be a non-empty sequence of torch.nn.Module")
+        raise TypeError(
+            "models must be a non-empty sequence of torch.nn.Module (for one model, pass [model])"
+        )
     shapes = [[(n, p.shape) for n, p in m.named_parameters()] for m in models]
     if any(s != shapes[0] for s in shapes):
         raise ValueError("models must all have the same parameter names and shapes")
+    if isinstance(seeds, np.ndarray) and seeds.ndim == 1:
+        seeds = seeds.tolist()  # np.arange(5) gives one seed per model too
     if seeds is None:
         seeds = list(range(len(models)))
     elif isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):

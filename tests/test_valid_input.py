@@ -1,0 +1,278 @@
+"""Valid but less common input to the public functions: accepted, with the usual result.
+
+The counterpart of tests/test_bad_input.py. The bad-input audit (8537ed9) tightened the
+checks; each row here is a valid form of an argument that it (or an earlier check) refused:
+a 0-d torch tensor where a number is expected (a learned temperature), a 0-d integer array
+where a count is (as ``range`` and ``operator.index`` take it), a NumPy array where a
+sequence is. Each row calls the function with the uncommon form and with the plain Python
+form and asserts the two results are equal. The last tests check that what is still
+refused stays refused.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import softmax_lab as sl
+from softmax_lab._shared import check_count, check_flag, check_positive_int, check_real
+
+X2 = np.array([[1.0, 2.0, 0.5], [0.1, -1.0, 3.0]])
+Q = np.random.default_rng(0).normal(size=(4, 3))
+K = np.random.default_rng(1).normal(size=(6, 3))
+V = np.random.default_rng(2).normal(size=(6, 2))
+_Z = np.random.default_rng(3).normal(size=(60, 4)) * 2.0
+_Y = np.random.default_rng(4).integers(0, 4, 60)
+_XS = np.random.default_rng(5).normal(size=(12, 2))
+_YS = np.arange(12) % 3
+
+
+def rng():
+    return np.random.default_rng(0)
+
+
+def _tq():
+    return torch.tensor(Q), torch.tensor(K), torch.tensor(V)
+
+
+def _same(a, b):
+    """Equal results: arrays, numbers, tuples of them, or dataclasses of them."""
+    if isinstance(a, torch.Tensor):
+        a, b = a.detach().numpy(), b.detach().numpy()
+    if isinstance(a, tuple | list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _same(x, y)
+        return
+    if hasattr(a, "__dataclass_fields__"):
+        for name in a.__dataclass_fields__:
+            _same(getattr(a, name), getattr(b, name))
+        return
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def _train_many(models, **kwargs):
+    histories = sl.train_many(models, _XS, _YS, epochs=1, batch_size=4, **kwargs)
+    return [h.train_loss for h in histories]
+
+
+def _mlps():
+    return [sl.make_mlp(2, 4, 3, seed=s) for s in range(2)]
+
+
+# (id, call with the uncommon valid form, call with the plain form)
+VALID = [
+    # a 0-d torch tensor is one real number (float() takes it), e.g. a learned temperature
+    (
+        "softmax temperature tensor",
+        lambda: sl.softmax(X2, temperature=torch.tensor(2.0)),
+        lambda: sl.softmax(X2, temperature=2.0),
+    ),
+    (
+        "log_softmax temperature tensor requiring grad",
+        lambda: sl.log_softmax(X2, temperature=torch.tensor(0.5, requires_grad=True)),
+        lambda: sl.log_softmax(X2, temperature=0.5),
+    ),
+    (
+        "boltzmann temperature tensor",
+        lambda: sl.boltzmann_probabilities(X2, torch.tensor(2.0)),
+        lambda: sl.boltzmann_probabilities(X2, 2.0),
+    ),
+    (
+        "gumbel_softmax temperature tensor",
+        lambda: sl.gumbel_softmax(X2, torch.tensor(0.5), rng()),
+        lambda: sl.gumbel_softmax(X2, 0.5, rng()),
+    ),
+    (
+        "cross_entropy label_smoothing tensor",
+        lambda: sl.cross_entropy(X2, [2, 0], label_smoothing=torch.tensor(0.25)),
+        lambda: sl.cross_entropy(X2, [2, 0], label_smoothing=0.25),
+    ),
+    (
+        "sdpa scale tensor",
+        lambda: sl.scaled_dot_product_attention(Q, K, V, scale=torch.tensor(0.5)),
+        lambda: sl.scaled_dot_product_attention(Q, K, V, scale=0.5),
+    ),
+    (
+        "torch_attention scale tensor",
+        lambda: sl.torch_attention_with_weights(*_tq(), scale=torch.tensor(0.5)),
+        lambda: sl.torch_attention_with_weights(*_tq(), scale=0.5),
+    ),
+    (
+        "flash_attention_forward scale tensor",
+        lambda: sl.flash_attention_forward(Q, K, V, scale=torch.tensor(0.5), block_q=2, block_k=2),
+        lambda: sl.flash_attention_forward(Q, K, V, scale=0.5, block_q=2, block_k=2),
+    ),
+    (
+        "train lr tensor",
+        lambda: sl.train(sl.make_mlp(2, 4, 3), _XS, _YS, epochs=1, lr=torch.tensor(0.01)),
+        lambda: sl.train(sl.make_mlp(2, 4, 3), _XS, _YS, epochs=1, lr=0.01),
+    ),
+    # a 0-d boolean tensor is a flag, as a 0-d boolean array already was
+    (
+        "sdpa is_causal tensor",
+        lambda: sl.scaled_dot_product_attention(Q, K, V, is_causal=torch.tensor(True)),
+        lambda: sl.scaled_dot_product_attention(Q, K, V, is_causal=True),
+    ),
+    (
+        "torch_attention is_causal tensor",
+        lambda: sl.torch_attention_with_weights(*_tq(), is_causal=torch.tensor(True)),
+        lambda: sl.torch_attention_with_weights(*_tq(), is_causal=True),
+    ),
+    # a 0-d integer array (or tensor) is an int, as operator.index and range take it
+    ("causal_mask n 0-d", lambda: sl.causal_mask(np.asarray(4)), lambda: sl.causal_mask(4)),
+    (
+        "padding_mask n tensor",
+        lambda: sl.padding_mask([1, 3], torch.tensor(4)),
+        lambda: sl.padding_mask([1, 3], 4),
+    ),
+    (
+        "ece n_bins 0-d",
+        lambda: sl.expected_calibration_error(sl.softmax(_Z), _Y, n_bins=np.asarray(5)),
+        lambda: sl.expected_calibration_error(sl.softmax(_Z), _Y, n_bins=5),
+    ),
+    (
+        "run_bandit runs and seed 0-d",
+        lambda: sl.run_bandit("softmax", runs=np.asarray(3), steps=5, seed=np.asarray(2)),
+        lambda: sl.run_bandit("softmax", runs=3, steps=5, seed=2),
+    ),
+    (
+        "online_softmax chunk_size 0-d",
+        lambda: sl.online_softmax(X2, np.asarray(2)),
+        lambda: sl.online_softmax(X2, 2),
+    ),
+    (
+        "flash_attention_forward blocks 0-d",
+        lambda: sl.flash_attention_forward(Q, K, V, block_q=np.asarray(2), block_k=np.asarray(3)),
+        lambda: sl.flash_attention_forward(Q, K, V, block_q=2, block_k=3),
+    ),
+    (
+        "gumbel_max_sample num_samples 0-d",
+        lambda: sl.gumbel_max_sample(X2[0], rng(), num_samples=np.asarray(3)),
+        lambda: sl.gumbel_max_sample(X2[0], rng(), num_samples=3),
+    ),
+    (
+        "holdout_split seed 0-d",
+        lambda: sl.holdout_split(
+            np.arange(20.0).reshape(10, 2), np.arange(10) % 2, 0.2, seed=np.asarray(1)
+        ),
+        lambda: sl.holdout_split(np.arange(20.0).reshape(10, 2), np.arange(10) % 2, 0.2, seed=1),
+    ),
+    (
+        "make_mlp seed 0-d",
+        lambda: list(sl.make_mlp(seed=np.asarray(1)).parameters()),
+        lambda: list(sl.make_mlp(seed=1).parameters()),
+    ),
+    (
+        "GridWorld.step action 0-d",
+        lambda: (env := sl.GridWorld(), env.reset(seed=0), env.step(np.asarray(1)))[2],
+        lambda: (env := sl.GridWorld(), env.reset(seed=0), env.step(1))[2],
+    ),
+    (
+        "soft_value_iteration alpha 0-d zero",
+        lambda: sl.soft_value_iteration(
+            *sl.transition_model(sl.GridWorld())[:2],
+            gamma=0.9,
+            alpha=np.asarray(0.0),
+            terminal=sl.transition_model(sl.GridWorld())[2],
+        ),
+        lambda: sl.soft_value_iteration(
+            *sl.transition_model(sl.GridWorld())[:2],
+            gamma=0.9,
+            alpha=0,
+            terminal=sl.transition_model(sl.GridWorld())[2],
+        ),
+    ),
+    # a 1-D NumPy array where a short sequence is expected
+    (
+        "fit_temperature bounds array",
+        lambda: sl.fit_temperature(_Z, _Y, bounds=np.array([0.05, 20.0])),
+        lambda: sl.fit_temperature(_Z, _Y, bounds=(0.05, 20.0)),
+    ),
+    (
+        "load_iris_split features array",
+        lambda: sl.load_iris_split(features=np.array([2, 3])).x_train,
+        lambda: sl.load_iris_split(features=(2, 3)).x_train,
+    ),
+    (
+        "GridWorld layout array of rows",
+        lambda: sl.GridWorld(np.array(["S..", "..G"])).layout,
+        lambda: sl.GridWorld(("S..", "..G")).layout,
+    ),
+    (
+        "train_many seeds array",
+        lambda: _train_many(_mlps(), seeds=np.arange(2)),
+        lambda: _train_many(_mlps(), seeds=[0, 1]),
+    ),
+    # torch's own container of models, and a generator of models
+    (
+        "train_many ModuleList",
+        lambda: _train_many(torch.nn.ModuleList(_mlps())),
+        lambda: _train_many(_mlps()),
+    ),
+    (
+        "train_many generator",
+        lambda: _train_many(sl.make_mlp(2, 4, 3, seed=s) for s in range(2)),
+        lambda: _train_many(_mlps()),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("uncommon", "plain"), [row[1:] for row in VALID], ids=[row[0] for row in VALID]
+)
+def test_valid_input_is_accepted_with_the_plain_result(uncommon, plain):
+    _same(uncommon(), plain())
+
+
+def test_the_layout_rows_are_python_strings():
+    assert sl.GridWorld(np.array(["S..", "..G"])).layout == ("S..", "..G")
+
+
+def test_what_is_not_one_number_or_one_int_is_still_refused():
+    from softmax_lab._shared import as_int
+
+    for value in (torch.tensor([1.0, 2.0]), torch.tensor(True), torch.tensor(1j), np.asarray(True)):
+        with pytest.raises(TypeError, match="scale must be"):
+            check_real(value, "scale")
+    for value in (
+        np.asarray(3.0),
+        torch.tensor(3.0),
+        np.asarray(True),
+        torch.tensor(True),
+        np.array([3]),
+        3.0,
+        np.bool_(True),
+    ):
+        assert as_int(value) is None
+        with pytest.raises(TypeError, match="n must be an int >= 1"):
+            check_positive_int(value, "n")
+        with pytest.raises(TypeError, match="n must be an int >= 0"):
+            check_count(value, "n")
+    with pytest.raises(ValueError, match="n must be an int >= 1; got 0"):
+        check_positive_int(np.asarray(0), "n")
+    for value in (torch.tensor(1), torch.tensor([True]), np.asarray(1)):
+        with pytest.raises(TypeError, match="hard must be True or False"):
+            check_flag(value, "hard")
+
+
+def test_one_model_alone_is_refused_by_train_many():
+    # an nn.Sequential iterates over its layers: it must not be taken for several models
+    with pytest.raises(TypeError, match=r"models must be a non-empty sequence.*pass \[model\]"):
+        sl.train_many(sl.make_mlp(2, 4, 3), _XS, _YS, epochs=1)
+
+
+def test_arrays_of_the_wrong_kind_are_still_refused():
+    with pytest.raises(TypeError, match="features must hold int column indices"):
+        sl.load_iris_split(features=np.array([2.0, 3.0]))
+    with pytest.raises(TypeError, match="each of seeds must be an int >= 0"):
+        sl.train_many(_mlps(), _XS, _YS, epochs=1, seeds=np.array([0.0, 1.0]))
+    with pytest.raises(TypeError, match="bounds must be a pair"):
+        sl.fit_temperature(_Z, _Y, bounds=np.array([0.05, 1.0, 20.0]))
+    with pytest.raises(TypeError, match="layout must be a sequence of row strings"):
+        sl.GridWorld(np.array([[1, 2], [3, 4]]))
+    with pytest.raises(ValueError, match="action must be an int in 0..3"):
+        env = sl.GridWorld()
+        env.reset(seed=0)
+        env.step(np.asarray(1.0))
