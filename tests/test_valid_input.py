@@ -276,3 +276,52 @@ def test_arrays_of_the_wrong_kind_are_still_refused():
         env = sl.GridWorld()
         env.reset(seed=0)
         env.step(np.asarray(1.0))
+
+
+# The exercise checkers: correct answers in less common but valid forms pass.
+
+
+def _merge_in_torch(m_a, d_a, m_b, d_b):
+    """A correct 10.1 answer in torch whose tensors require grad (a NamedTuple of them)."""
+    values = (m_a, d_a, m_b, d_b)
+    m_a, d_a, m_b, d_b = (
+        torch.tensor(float(v), dtype=torch.float64, requires_grad=True) for v in values
+    )
+    m = torch.maximum(m_a, m_b)
+    if torch.isinf(m) and m < 0:
+        return sl.NormaliserState(m, d_a + d_b)
+    return sl.NormaliserState(m, d_a * torch.exp(m_a - m) + d_b * torch.exp(m_b - m))
+
+
+def test_a_correct_torch_answer_that_requires_grad_passes():
+    from softmax_lab.exercises.scale import check_merge_states
+
+    report = check_merge_states(_merge_in_torch)  # raised RuntimeError (numpy() of a grad tensor)
+    assert report.passed, str(report)
+
+
+def test_results_holding_tensors_are_read_as_numbers():
+    from softmax_lab.exercises import as_floats, as_number, describe
+
+    with_grad = [torch.tensor(0.25, requires_grad=True) * 2, torch.tensor(0.5)]
+    np.testing.assert_array_equal(as_floats(with_grad), [0.5, 0.5])
+    assert describe(with_grad).startswith("[tensor(0.5")
+    half = torch.tensor([0.5, 0.25], dtype=torch.bfloat16)  # NumPy has no bfloat16
+    np.testing.assert_array_equal(as_floats(half), [0.5, 0.25])
+    assert as_number(torch.tensor(0.75, dtype=torch.bfloat16)) == 0.75
+    assert as_floats([torch.tensor(1j), 0.5]) is None  # complex stays refused
+    assert "complex" in describe([torch.tensor(1j), 0.5])
+
+
+def test_a_0d_boolean_array_answers_the_distribution_check():
+    from softmax_lab.exercises.numpy_softmax import check_is_distribution
+
+    def as_0d(p, axis=-1):
+        p = np.asarray(p)
+        ok = np.all((p >= 0) & (p <= 1)) & np.all(np.abs(p.sum(axis=axis) - 1) <= 1e-5)
+        return np.asarray(ok)  # array(True): one answer, as check_flag takes it
+
+    assert check_is_distribution(as_0d).passed, str(check_is_distribution(as_0d))
+    one_per_row = check_is_distribution(lambda p, axis=-1: np.asarray([as_0d(p, axis)]))
+    assert not one_per_row.passed  # a 1-element array is not True or False
+    assert not check_is_distribution(lambda p, axis=-1: int(as_0d(p, axis))).passed

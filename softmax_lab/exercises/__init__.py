@@ -342,6 +342,26 @@ def _is_tensor(value: Any) -> bool:
     return torch is not None and isinstance(value, torch.Tensor)
 
 
+def _untensor(value: Any) -> Any:
+    """``value`` with every tensor in it (in lists and tuples too) as a NumPy array.
+
+    Tensors are detached (a result may require grad) and moved to the CPU; bfloat16, which
+    NumPy lacks, becomes float32 (every bfloat16 number is one). Anything else is returned
+    as it is.
+    """
+    if _is_tensor(value):
+        value = value.detach().cpu()
+        if value.dtype == sys.modules["torch"].bfloat16:
+            value = value.float()
+        return value.resolve_conj().numpy()
+    if isinstance(value, list | tuple) and any(
+        _is_tensor(item) or isinstance(item, list | tuple) for item in value
+    ):
+        items = [_untensor(item) for item in value]
+        return items if isinstance(value, list) else tuple(items)  # a NamedTuple too
+    return value
+
+
 def as_floats(result: Any) -> np.ndarray | None:
     """The learner's result as a float array (tensors included), or None when it is not numbers.
 
@@ -357,9 +377,8 @@ def as_floats(result: Any) -> np.ndarray | None:
     if isinstance(result, Exception) or _not_numbers(result):
         return None
     try:
-        if hasattr(result, "detach"):  # a torch tensor, possibly requiring grad
-            result = result.detach().cpu().numpy()
-        return np.asarray(result, dtype=float)
+        # tensors (possibly requiring grad, bfloat16, or in a list) as NumPy arrays
+        return np.asarray(_untensor(result), dtype=float)
     except (TypeError, ValueError, RuntimeError):
         return None
 
@@ -378,10 +397,9 @@ def _not_numbers(value: Any) -> str:
     ("" for anything else): "strings ('0.5', '0.5'); return numbers"."""
     if isinstance(value, Exception):
         return ""
-    if _is_tensor(value):
-        if not value.is_complex():
-            return ""
-        value = value.detach().cpu().resolve_conj().numpy()
+    if _is_tensor(value) and not value.is_complex():
+        return ""
+    value = _untensor(value)
     if isinstance(value, str | bytes):
         return f"a string {value!r}; return a number"
     if isinstance(value, complex | np.complexfloating):

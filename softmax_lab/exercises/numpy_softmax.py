@@ -342,6 +342,8 @@ def check_is_distribution(report: Report, candidate: Callable[..., Any]) -> None
     ]
     for what, args, expected, advice in cases:
         result = call(candidate, *args)
+        if isinstance(result, np.ndarray) and result.shape == () and result.dtype == np.bool_:
+            result = result[()]  # a 0-d boolean array is one answer too, as np.bool_
         if isinstance(result, Exception) or not isinstance(result, (bool, np.bool_)):
             shaped = as_array(result)
             hint = describe(result)
