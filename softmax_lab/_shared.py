@@ -379,6 +379,19 @@ def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(axes))
 
 
+def sum_tolerance(dtype: np.dtype) -> float:
+    """How far from 1 the row sums of probabilities stored in ``dtype`` may be.
+
+    Rounding each entry to ``dtype`` alone moves a row's sum by up to half its epsilon
+    (4.9e-4 for float16), and a softmax computed in ``dtype`` adds the rounding of its
+    normaliser (torch.softmax of 200,000 float32 scores: 8e-6): 1e-6 for float64 (and
+    integers), 1e-4 for float32, 1e-2 for float16. Logits and unnormalised weights are
+    off by far more.
+    """
+    dtype = np.dtype(dtype)
+    return {2: 1e-2, 4: 1e-4}.get(dtype.itemsize, 1e-6) if dtype.kind == "f" else 1e-6
+
+
 def check_distributions(p: NDArray, name: str, *, tolerance: float = 1e-6, hint: str = "") -> None:
     """Check that every row (last axis) of the real array ``p`` is a probability vector.
 
@@ -391,6 +404,8 @@ def check_distributions(p: NDArray, name: str, *, tolerance: float = 1e-6, hint:
     off = np.abs(sums - 1.0)
     if off.size and off.max() > tolerance:
         index = np.unravel_index(int(off.argmax()), off.shape)
+        if not index:  # one distribution, a 1-D p
+            raise ValueError(f"{name} must sum to 1; it sums to {sums[()]:.6g}{hint}")
         row = int(index[0]) if len(index) == 1 else tuple(int(i) for i in index)
         raise ValueError(
             f"each row of {name} must sum to 1; row {row} sums to {sums[index]:.6g}{hint}"

@@ -31,7 +31,13 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._shared import as_array, check_distributions, check_positive_int, check_real
+from ._shared import (
+    as_array,
+    check_distributions,
+    check_positive_int,
+    check_real,
+    sum_tolerance,
+)
 from .gradients import cross_entropy
 
 __all__ = [
@@ -66,7 +72,7 @@ def _check_probabilities(probabilities: ArrayLike) -> NDArray[np.float64]:
         raise ValueError(
             f"probabilities need at least one sample and two classes; got shape {p.shape}"
         )
-    tolerance = 1e-4 if p.dtype in (np.float16, np.float32) else 1e-6
+    tolerance = sum_tolerance(p.dtype)
     p = p.astype(np.float64)
     check_distributions(
         p, "probabilities", tolerance=tolerance, hint=" (pass softmax(logits), not the logits)"

@@ -27,6 +27,7 @@ from ._shared import (
     check_generator,
     check_real,
     check_temperature,
+    sum_tolerance,
 )
 from .core import log_softmax, softmax
 
@@ -69,9 +70,14 @@ def _actions(
 
 
 def _probabilities(probabilities: ArrayLike) -> NDArray[np.float64]:
+    # float32 (torch.softmax's) and float16 rows sum to 1 less exactly than float64 ones
+    _, dtype = as_real_array(probabilities, "probabilities")
     p = _action_values(probabilities, "probabilities")
     check_distributions(
-        p, "probabilities", tolerance=1e-6, hint=" (pass boltzmann_probabilities(...), not values)"
+        p,
+        "probabilities",
+        tolerance=sum_tolerance(dtype),
+        hint=" (pass boltzmann_probabilities(...), not values)",
     )
     return p
 
@@ -142,7 +148,8 @@ def sample_actions(probabilities: ArrayLike, rng: np.random.Generator) -> NDArra
     Parameters
     ----------
     probabilities : array_like, shape (..., n_actions)
-        Each row a probability vector: entries in [0, 1] that sum to 1 (within 1e-6).
+        Each row a probability vector: entries in [0, 1] that sum to 1 (within 1e-6; for
+        float32 input within 1e-4, for float16 within 1e-2).
         Anything else (logits, unnormalised weights, NaN) raises ``ValueError``.
     rng : numpy.random.Generator
         The source of randomness; the same seed gives the same actions.
@@ -224,7 +231,8 @@ def policy_entropy(probabilities: ArrayLike) -> NDArray[np.float64]:
     r"""Entropy :math:`-\sum_a \pi(a) \log \pi(a)` in nats, over the last axis (0 log 0 = 0).
 
     ``probabilities`` must hold probability vectors along the last axis (entries in
-    [0, 1] summing to 1 within 1e-6); anything else raises ``ValueError``: the entropy
+    [0, 1] summing to 1 within 1e-6, or 1e-4 for float32 and 1e-2 for float16 input);
+    anything else raises ``ValueError``: the entropy
     of logits or of unnormalised weights would be a meaningless number.
 
     Examples

@@ -325,3 +325,33 @@ def test_a_0d_boolean_array_answers_the_distribution_check():
     one_per_row = check_is_distribution(lambda p, axis=-1: np.asarray([as_0d(p, axis)]))
     assert not one_per_row.passed  # a 1-element array is not True or False
     assert not check_is_distribution(lambda p, axis=-1: int(as_0d(p, axis))).passed
+
+
+# Probabilities stored in float32 or float16 sum to 1 only as well as those dtypes can.
+
+
+def _softmax_rows(n, dtype, rows=4):
+    scores = torch.tensor(np.random.default_rng(6).normal(size=(rows, n)) * 3.0)
+    return torch.softmax(scores.to(dtype), dim=-1)
+
+
+def test_float32_and_float16_probabilities_are_distributions():
+    vocab = _softmax_rows(200_000, torch.float32)  # rows sum to 1 within about 8e-6
+    assert float((vocab.double().sum(-1) - 1).abs().max()) > 1e-6  # beyond float64's tolerance
+    assert sl.sample_actions(vocab, rng()).shape == (4,)
+    assert sl.policy_entropy(vocab).shape == (4,)
+    half = _softmax_rows(10, torch.float16).numpy()  # rows sum to 1 within about 5e-4
+    assert np.abs(half.astype(np.float64).sum(-1) - 1).max() > 1e-4
+    assert sl.policy_entropy(half).shape == (4,)
+    assert 0.0 <= sl.expected_calibration_error(half, [0, 1, 2, 3]) <= 1.0
+
+
+def test_rows_that_do_not_sum_to_one_are_still_refused_in_every_dtype():
+    for dtype, row in ((np.float32, [0.5, 0.5 + 1e-3]), (np.float16, [0.5, 0.53])):
+        p = np.array([row, [0.5, 0.5]], dtype=dtype)
+        with pytest.raises(ValueError, match="each row of probabilities must sum to 1; row 0"):
+            sl.policy_entropy(p)
+        with pytest.raises(ValueError, match="each row of probabilities must sum to 1; row 0"):
+            sl.expected_calibration_error(p, [0, 1])
+    with pytest.raises(ValueError, match=r"^probabilities must sum to 1; it sums to 1\.1 "):
+        sl.sample_actions([0.5, 0.6], rng())  # one distribution: no 'row ()'
