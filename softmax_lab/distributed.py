@@ -66,6 +66,7 @@ from ._shared import (
     as_real_array,
     check_count,
     check_positive_int,
+    check_real,
     check_reduction,
     check_scale,
 )
@@ -454,8 +455,8 @@ def launch(
         raise TypeError(
             f"worker must be a module-level function (spawned processes import it); got {worker!r}"
         )
-    if not (isinstance(timeout, (int, float)) and timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
+    # seconds as any real number (np.float32(30.0) too); a bool or a string is a TypeError
+    timeout = check_real(timeout, "timeout (seconds)", low=0.0, low_open=True)
     backend = backend or _default_backend(world_size)
     context = mp.get_context("spawn")
     results = context.SimpleQueue()

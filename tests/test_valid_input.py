@@ -355,3 +355,11 @@ def test_rows_that_do_not_sum_to_one_are_still_refused_in_every_dtype():
             sl.expected_calibration_error(p, [0, 1])
     with pytest.raises(ValueError, match=r"^probabilities must sum to 1; it sums to 1\.1 "):
         sl.sample_actions([0.5, 0.6], rng())  # one distribution: no 'row ()'
+
+
+def test_launch_takes_a_numpy_float_timeout():
+    logits = np.array([[2.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    loss, _ = sl.parallel_cross_entropy(logits, [0, 2], 1, timeout=np.float32(60.0))
+    np.testing.assert_allclose(loss, sl.cross_entropy(logits, [0, 2]), rtol=1e-12)
+    with pytest.raises(TypeError, match=r"timeout \(seconds\) must be a finite number > 0"):
+        sl.launch(sl.attention_worker, 1, timeout=True)  # True was taken as 1 second
