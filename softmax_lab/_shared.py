@@ -59,14 +59,15 @@ def as_real_array(x: ArrayLike, name: str = "x") -> tuple[NDArray[np.floating], 
 
 def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     """Normalise ``axis``; raise numpy's AxisError when it is out of range."""
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+    index = as_int(axis)
+    if index is None:
         note = (
             " (scipy.special.softmax's axis=None normalises the whole array at once, which is "
             "rarely what you want; flatten the array first if you mean it.)"
         )
         raise TypeError(f"{name} must be an int; got {axis!r}." + (note if name == "axis" else ""))
     prefix = None if name == "axis" else name
-    return int(np.lib.array_utils.normalize_axis_index(int(axis), ndim, msg_prefix=prefix))
+    return int(np.lib.array_utils.normalize_axis_index(index, ndim, msg_prefix=prefix))
 
 
 def _torch_scalar(value: Any) -> Any:
@@ -359,17 +360,18 @@ def as_real_array_in(
 def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """``axis`` (an int, a tuple of ints, or None for every axis) as sorted non-negative axes.
 
+    An int is what :func:`as_int` takes (NumPy integers and 0-d integer arrays too).
+
     Out-of-range axes raise numpy's ``AxisError``, repeated axes a ``ValueError``, anything
     that is not an int ``TypeError``; each message names ``axis``.
     """
     if axis is None:
         return tuple(range(ndim))
-    items = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
-            raise TypeError(f"axis must be an int, a tuple of ints or None; got {axis!r}")
+    items = tuple(as_int(item) for item in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+    if None in items:
+        raise TypeError(f"axis must be an int, a tuple of ints or None; got {axis!r}")
     axes = tuple(
-        int(np.lib.array_utils.normalize_axis_index(int(item), ndim, msg_prefix="axis"))
+        int(np.lib.array_utils.normalize_axis_index(item, ndim, msg_prefix="axis"))
         for item in items
     )
     if len(set(axes)) != len(axes):

@@ -87,6 +87,8 @@ def padding_mask(lengths: ArrayLike, n: int) -> NDArray[np.bool_]:
     """
     n = check_count(n, "n")
     lengths_array = as_array(lengths, "lengths")
+    if lengths_array.shape == (0,):  # no sequences: an empty list arrives as float64
+        lengths_array = lengths_array.astype(np.intp)
     if lengths_array.ndim != 1 or lengths_array.dtype.kind not in "iu":
         raise TypeError(f"lengths must be a 1-D sequence of ints; got {lengths!r}")
     if np.any(lengths_array < 0) or np.any(lengths_array > n):

@@ -765,7 +765,8 @@ def chunked_linear_cross_entropy(
     Returns
     -------
     (loss, grad_hidden, grad_weight)
-        The mean over counted rows (NaN when none counts, as torch) and its gradients.
+        The mean over counted rows (NaN when none counts, as torch) and its gradients; an
+        empty batch (N = 0) gives NaN and zero gradients, as torch does.
 
     Examples
     --------
@@ -791,6 +792,7 @@ def chunked_linear_cross_entropy(
             f"target must hold {len(h)} integer class indices; got {labels.dtype} of shape "
             f"{labels.shape}"
         )
+    labels = labels.astype(np.intp, copy=False)  # an empty list arrives as float64
     vocab = len(w)
     counted = labels != ignore_index
     if np.any((labels[counted] < 0) | (labels[counted] >= vocab)):
@@ -803,7 +805,7 @@ def chunked_linear_cross_entropy(
     for start in chunks:  # pass 1: (max, sum) and the target's logit, chunk by chunk
         logits = h @ w[start : start + chunk_size].T
         state = merge_states(state, chunk_state(logits))
-        owns = counted & (labels >= start) & (labels < start + len(logits[0]))
+        owns = counted & (labels >= start) & (labels < start + logits.shape[1])
         target_logit[owns] = logits[rows[owns], labels[owns] - start]
     lse = state.logsumexp()
     n_counted = int(counted.sum())

@@ -205,6 +205,28 @@ VALID = [
         lambda: _train_many(_mlps(), seeds=np.arange(2)),
         lambda: _train_many(_mlps(), seeds=[0, 1]),
     ),
+    # an axis as NumPy takes it: a NumPy integer or a 0-d integer array
+    (
+        "softmax axis 0-d array",
+        lambda: sl.softmax(X2, axis=np.asarray(0)),
+        lambda: sl.softmax(X2, axis=0),
+    ),
+    (
+        "logsumexp axes tuple of NumPy integers",
+        lambda: sl.logsumexp(X2, axis=(np.int64(0), np.asarray(1))),
+        lambda: sl.logsumexp(X2, axis=(0, 1)),
+    ),
+    (
+        "softmax_jacobian axis 0-d array",
+        lambda: sl.softmax_jacobian(X2, axis=np.asarray(-1)),
+        lambda: sl.softmax_jacobian(X2, axis=-1),
+    ),
+    # no sequences at all: an empty list, as an empty integer array
+    (
+        "padding_mask empty list",
+        lambda: sl.padding_mask([], 4),
+        lambda: sl.padding_mask(np.array([], dtype=int), 4),
+    ),
     # torch's own container of models, and a generator of models
     (
         "train_many ModuleList",
@@ -255,6 +277,12 @@ def test_what_is_not_one_number_or_one_int_is_still_refused():
     for value in (torch.tensor(1), torch.tensor([True]), np.asarray(1)):
         with pytest.raises(TypeError, match="hard must be True or False"):
             check_flag(value, "hard")
+
+
+def test_an_axis_that_is_not_one_integer_is_still_refused():
+    for axis in (True, 1.0, np.asarray([0]), np.asarray(0.0), "0", (0, True)):
+        with pytest.raises(TypeError, match="axis must be an int"):
+            sl.softmax(X2, axis=axis)
 
 
 def test_one_model_alone_is_refused_by_train_many():
@@ -363,3 +391,17 @@ def test_launch_takes_a_numpy_float_timeout():
     np.testing.assert_allclose(loss, sl.cross_entropy(logits, [0, 2]), rtol=1e-12)
     with pytest.raises(TypeError, match=r"timeout \(seconds\) must be a finite number > 0"):
         sl.launch(sl.attention_worker, 1, timeout=True)  # True was taken as 1 second
+
+
+@pytest.mark.parametrize("target", [[], np.array([], dtype=int)], ids=["list", "array"])
+def test_an_empty_batch_gives_torchs_nan_loss_and_zero_gradients(target):
+    hidden, weight = np.zeros((0, 3)), np.random.default_rng(0).normal(size=(5, 3))
+    loss, grad_hidden, grad_weight = sl.chunked_linear_cross_entropy(
+        hidden, weight, target, chunk_size=2
+    )
+    h = torch.tensor(hidden, requires_grad=True)
+    w = torch.tensor(weight, requires_grad=True)
+    reference = torch.nn.functional.cross_entropy(h @ w.T, torch.zeros(0, dtype=torch.long))
+    reference.backward()
+    assert np.isnan(loss) and torch.isnan(reference)
+    assert grad_hidden.shape == (0, 3) and np.array_equal(grad_weight, w.grad.numpy())
