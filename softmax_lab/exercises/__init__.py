@@ -143,6 +143,7 @@ class Report:
         problem: str = "",
         diagnose: Callable[[np.ndarray], str] | None = None,
         show_values: bool = True,
+        wrong_shape: Callable[[np.ndarray], str] | None = None,
     ) -> bool:
         """One case of a checker: ``result`` (from :func:`call`) passes when it has the shape
         and values of ``expected`` (as in :meth:`close`) and there is no ``problem``.
@@ -150,7 +151,8 @@ class Report:
         On failure the hint is the most specific thing known, in this order:
 
         * a result that is not numbers of ``expected``'s shape: :func:`differ` (the shape,
-          the exception, ``None``, text...);
+          the exception, ``None``, text...), then what ``wrong_shape(got)`` makes of numbers
+          of another shape (``"one value per row: reduce over axis=-1"``);
         * ``problem``, the checker's reason to refuse even the right values (a list where
           the task asks for an array: :func:`array_problem`);
         * the mistake that ``diagnose(got)`` names from the values ``got`` (a float array of
@@ -171,7 +173,10 @@ class Report:
         values = differ(expected, result)
         got = as_floats(result)
         if got is None or got.shape != np.shape(expected):
-            return self.expect(False, message, hint=values)
+            shape_hint = wrong_shape(got) if wrong_shape is not None and got is not None else ""
+            return self.expect(
+                False, message, hint=f"{values}: {shape_hint}" if shape_hint else values
+            )
         if problem:
             return self.expect(False, message, hint=problem)
         named = diagnose(got) if diagnose is not None else ""

@@ -19,11 +19,12 @@ Exercise 12.1 - the soft value: not finished yet - ...
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from scipy.special import logsumexp
 
-from . import Report, array_problem, as_floats, call, close_to, differ, exercise
+from . import Report, array_problem, call, exercise
 
 __all__ = ["check_soft_value", "check_soft_backup"]
 
@@ -155,18 +156,25 @@ def check_soft_value(report: Report, candidate: Callable[[np.ndarray, float], np
     for label, q, alpha in cases:
         expected = _soft(q, alpha)
         result = call(candidate, q, alpha)
-        got = as_floats(result)
-        problem = array_problem(result) if q.ndim == 2 else ""
-        if got is None or got.shape != expected.shape:
-            hint = differ(expected, result)
-            if got is not None and q.ndim == 2 and _matches(_soft(q, alpha, axis=None), got):
-                hint += ": one soft value for the whole batch; reduce each row (axis=-1)"
-            elif got is not None and q.ndim == 2:
-                hint += ": reduce over the last axis only (axis=-1), one value per row"
-        else:
-            hint = problem or _value_mistake(q, alpha, got, expected) or differ(expected, result)
-        ok = close_to(result, expected, rtol=1e-9, atol=1e-9) and not problem
-        report.expect(ok, f"{label} -> {np.round(expected, 4).tolist()}", hint=hint)
+        report.compare(
+            f"{label} -> {np.round(expected, 4).tolist()}",
+            expected,
+            result,
+            rtol=1e-9,
+            atol=1e-9,
+            problem=array_problem(result) if q.ndim == 2 else "",
+            diagnose=partial(_value_mistake, q, alpha, expected=expected),
+            show_values=False,
+            wrong_shape=partial(_batch_shape_mistake, q, alpha),
+        )
+
+
+def _batch_shape_mistake(q: np.ndarray, alpha: float, got: np.ndarray) -> str:
+    if q.ndim != 2:
+        return ""
+    if _matches(_soft(q, alpha, axis=None), got):
+        return "one soft value for the whole batch; reduce each row (axis=-1)"
+    return "reduce over the last axis only (axis=-1), one value per row"
 
 
 def _backup_mistake(
@@ -242,17 +250,18 @@ def check_soft_backup(report: Report, candidate: Callable[..., np.ndarray]) -> N
     for label, (V, P, R), gamma, alpha in cases:
         expected = _soft(R + gamma * P @ V, alpha, axis=1)
         result = call(candidate, V, P, R, gamma, alpha)
-        got = as_floats(result)
-        problem = array_problem(result)
-        if got is not None and got.shape == R.shape:
-            hint = "that has one value per state and action (Q); reduce over the actions (axis=1)"
-        elif got is None or got.shape != expected.shape:
-            hint = differ(expected, result)
-            if got is not None:
-                hint += ": one value per state, the soft max over the actions (axis=1)"
-        else:
-            hint = (
-                problem or _backup_mistake(V, P, R, gamma, alpha, got) or differ(expected, result)
-            )
-        ok = close_to(result, expected, rtol=1e-9, atol=1e-9) and not problem
-        report.expect(ok, f"{label} -> {np.round(expected, 4).tolist()}", hint=hint)
+        report.compare(
+            f"{label} -> {np.round(expected, 4).tolist()}",
+            expected,
+            result,
+            rtol=1e-9,
+            atol=1e-9,
+            problem=array_problem(result),
+            diagnose=partial(_backup_mistake, V, P, R, gamma, alpha),
+            show_values=False,
+            wrong_shape=lambda got, actions=R.shape: (
+                "that has one value per state and action (Q); reduce over the actions (axis=1)"
+                if got.shape == actions
+                else "one value per state, the soft max over the actions (axis=1)"
+            ),
+        )
