@@ -3,7 +3,8 @@
 Run it from the repository root, in the project's environment (``make setup`` first), with
 configurable-http-proxy installed by ``make hub-smoke`` (or on PATH):
 
-    SOFTMAX_LAB_HUB_PASSWORD='a shared secret' .venv/bin/jupyterhub -f classroom/jupyterhub_config.py
+    SOFTMAX_LAB_HUB_PASSWORD='a shared secret' SOFTMAX_LAB_HUB_USERS=ada,brian \
+      .venv/bin/jupyterhub -f classroom/jupyterhub_config.py
 
 Students log in with any name on the roster and the shared password; each gets a Jupyter
 server with a copy of the notebooks in ``~/softmax-lab/`` and opens
@@ -16,7 +17,8 @@ Settings (environment variables; only the password is required):
 ``SOFTMAX_LAB_HUB_PASSWORD``        the students' shared password (8 characters or more)
 ``SOFTMAX_LAB_HUB_ADMIN_PASSWORD``  the instructors' password (32 or more; none: no admin can log in)
 ``SOFTMAX_LAB_HUB_USERS``           the roster: a file with one user name a line, or names separated
-                                    by commas; empty: any name with the password
+                                    by commas (required, unless ``SOFTMAX_LAB_HUB_ALLOW_ALL=1``)
+``SOFTMAX_LAB_HUB_ALLOW_ALL``       ``1``: no roster, any name with the password gets an account
 ``SOFTMAX_LAB_HUB_ADMINS``          instructors' user names, separated by commas
 ``SOFTMAX_LAB_HUB_IP``, ``_PORT``   where students connect (127.0.0.1:8000; put HTTPS in front of it)
 ``SOFTMAX_LAB_HUB_HUB_PORT``        the hub's own port, on 127.0.0.1 (8081)
@@ -32,8 +34,13 @@ Settings (environment variables; only the password is required):
 =================================  ==================================================================
 
 The shared password is the ``shared-password`` authenticator of JupyterHub 5.3+: anyone
-who knows it can log in as any student on the roster. Use it for a workshop; for graded
-work, use your institution's login (an OAuthenticator, LTI) as in ``classroom/values.yaml``.
+who knows it can log in as any student on the roster. With the default ``simple`` spawner
+every student's server and terminal runs as the Unix user who started the hub, so any student
+can read the hub's environment (both passwords), its database and cookie secret, the other
+students' homes and anything else that user can read. The notebooks copied to students hold
+the worked solutions. This is a recipe for a trusted demo or workshop on a throwaway machine
+or account, not for graded classes: for those, see docs/teaching.md (Kubernetes with
+``classroom/values.yaml``, or a per-user spawner, with your institution's login).
 """
 
 import os
@@ -52,12 +59,22 @@ SPAWNER = os.environ.get("SOFTMAX_LAB_HUB_SPAWNER", "simple")
 COURSE_FOLDER = "softmax-lab"  # in each student's home: a copy of notebooks/
 
 
-def names(value):
-    """A roster: a file with one name a line (# comments allowed), or comma-separated names."""
+def names(value, setting="SOFTMAX_LAB_HUB_USERS"):
+    """A roster: a file with one name a line (# comments allowed), or comma-separated names.
+
+    A value that looks like a path (it holds a ``/`` or ends in ``.txt`` or ``.csv``) must be
+    an existing file: a mistyped roster path is an error, not a user name nobody can log in as.
+    """
     value = (value or "").strip()
     if value and Path(value).is_file():
         lines = Path(value).read_text().splitlines()
         return {line.split("#", 1)[0].strip() for line in lines} - {""}
+    if "/" in value or value.lower().endswith((".txt", ".csv")):
+        sys.exit(
+            f"classroom/jupyterhub_config.py: {setting}={value!r} looks like a file, but there"
+            f" is no file {Path(value).resolve()} (a roster is a file with one name a line,"
+            " or names separated by commas)"
+        )
     return {name.strip() for name in value.split(",")} - {""}
 
 
@@ -92,11 +109,17 @@ if os.environ.get("SOFTMAX_LAB_HUB_ADMIN_PASSWORD"):
 if not c.SharedPasswordAuthenticator.user_password:
     sys.exit("classroom/jupyterhub_config.py: set SOFTMAX_LAB_HUB_PASSWORD (8+ characters)")
 roster = names(os.environ.get("SOFTMAX_LAB_HUB_USERS"))
-admins = names(os.environ.get("SOFTMAX_LAB_HUB_ADMINS"))
+admins = names(os.environ.get("SOFTMAX_LAB_HUB_ADMINS"), "SOFTMAX_LAB_HUB_ADMINS")
 if roster:
     c.Authenticator.allowed_users = roster
+elif os.environ.get("SOFTMAX_LAB_HUB_ALLOW_ALL") == "1":
+    c.Authenticator.allow_all = True  # any name with the password: each one a new server
 else:
-    c.Authenticator.allow_all = True
+    sys.exit(
+        "classroom/jupyterhub_config.py: set SOFTMAX_LAB_HUB_USERS (a roster file or names"
+        " separated by commas), or SOFTMAX_LAB_HUB_ALLOW_ALL=1 to let anyone with the"
+        " password create accounts"
+    )
 c.Authenticator.admin_users = admins
 
 # --- each student's server: this environment's Python, so softmax_lab and the pinned

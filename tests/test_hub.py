@@ -53,12 +53,39 @@ def test_the_hub_needs_a_password_and_takes_a_comma_separated_roster(monkeypatch
     c = load_config(monkeypatch, tmp_path, PASSWORD="12345678", USERS="a, b,,c", SPAWNER="local")
     assert c.Authenticator.allowed_users == {"a", "b", "c"}
     assert c.JupyterHub.spawner_class == "localprocess"
-    c = load_config(monkeypatch, tmp_path, PASSWORD="12345678")
+    c = load_config(monkeypatch, tmp_path, PASSWORD="12345678", ALLOW_ALL="1")
     assert c.Authenticator.allow_all is True
 
 
+def test_without_a_roster_the_hub_refuses_to_start(monkeypatch, tmp_path) -> None:
+    for allow_all in [None, "0", "yes"]:
+        env = {"PASSWORD": "12345678"} | ({"ALLOW_ALL": allow_all} if allow_all else {})
+        with pytest.raises(SystemExit, match="SOFTMAX_LAB_HUB_ALLOW_ALL=1"):
+            load_config(monkeypatch, tmp_path, **env)
+
+
+@pytest.mark.parametrize(
+    "value", ["classroom/roster.txt", "roster.txt", "ROSTER.CSV", "/no/such/roster", "./ada"]
+)
+def test_a_roster_path_that_is_no_file_is_an_error_not_a_user_name(
+    monkeypatch, tmp_path, value
+) -> None:
+    with pytest.raises(SystemExit, match=r"SOFTMAX_LAB_HUB_USERS=.*looks like a file"):
+        load_config(monkeypatch, tmp_path, PASSWORD="12345678", USERS=value)
+    with pytest.raises(SystemExit, match=r"SOFTMAX_LAB_HUB_ADMINS=.*looks like a file"):
+        load_config(monkeypatch, tmp_path, PASSWORD="12345678", USERS="ada", ADMINS=value)
+
+
+def test_a_roster_file_given_by_a_relative_path_is_read(monkeypatch, tmp_path) -> None:
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "roster.csv").write_text("ada\nbrian\n")
+    monkeypatch.chdir(tmp_path)
+    c = load_config(monkeypatch, tmp_path, PASSWORD="12345678", USERS="class/roster.csv")
+    assert c.Authenticator.allowed_users == {"ada", "brian"}
+
+
 def test_the_pre_spawn_hook_copies_the_notebooks_once(monkeypatch, tmp_path) -> None:
-    c = load_config(monkeypatch, tmp_path, PASSWORD="12345678")
+    c = load_config(monkeypatch, tmp_path, PASSWORD="12345678", USERS="ada")
 
     class Spawner:
         home_dir = str(tmp_path / "home" / "ada")
