@@ -119,11 +119,16 @@ def test_values_yaml_uses_the_repo2docker_image_and_opens_the_pulled_map() -> No
     assert "repo2docker" in text and "--target-repo-dir" in text
     singleuser = values["singleuser"]
     assert singleuser["image"]["name"].endswith("/softmax-lab")
-    assert (
-        singleuser["defaultUrl"]
-        == f"/lab/tree/{classroom_links.TARGET}/notebooks/00_start_here.ipynb"
-    )
-    assert values["hub"]["config"]["JupyterHub"]["authenticator_class"]
+    # ~/softmax-lab exists only after a chapter link: the default page must not point into it
+    assert singleuser["defaultUrl"] == "/lab"
+    config = values["hub"]["config"]
+    assert config["JupyterHub"]["authenticator_class"]
+    # students' copies land on the volume the chart mounts on the home, not the image's WORKDIR
+    assert config["KubeSpawner"]["working_dir"] == "/home/jovyan"
+    assert "admin_access" not in config["JupyterHub"]  # deprecated since JupyterHub 2.0
+    # no password in this tracked file: they go in a separate values file
+    assert "SharedPasswordAuthenticator" not in config
+    assert [line for line in text.splitlines() if "password:" in line.split("#", 1)[0]] == []
     assert singleuser["memory"]["limit"] and singleuser["cpu"]["limit"]
     # the chapter link in the comments is the one tools/classroom_links.py makes
     example = next(line.strip() for line in text.splitlines() if "user-redirect/git-pull" in line)
