@@ -82,7 +82,7 @@ def test_solution_cells_are_hidden_behind_a_toggle(extension) -> None:
         ]
     }
     hidden = json.loads(extension.hide_solutions(json.dumps(notebook)))["cells"]
-    assert hidden[0]["metadata"]["tags"] == ["solution", "hide-input"]
+    assert hidden[0]["metadata"]["tags"] == ["solution", "hide-cell"]  # input and output
     assert hidden[0]["metadata"]["mystnb"]["code_prompt_show"] == "Show the solution"
     assert hidden[1]["metadata"] == {"tags": ["other"]}
     assert hidden[2]["metadata"] == {}
@@ -170,6 +170,8 @@ def test_a_notebook_page_must_show_its_figures_and_collapse_its_solutions(tmp_pa
     assert site_check.expectation_failures(page, good, wanted) == []
     bad = site_check.expectation_failures(page, {"images": 0, "collapsedSolutions": 0}, wanted)
     assert len(bad) == 2 and "shows none" in bad[0] and "collapses 0" in bad[1]
+    leaked = site_check.expectation_failures(page, {**good, "openSolutionOutputs": 1}, wanted)
+    assert len(leaked) == 1 and "outside their toggle" in leaked[0]
 
 
 def test_a_missing_site_is_an_error_not_a_pass(tmp_path: Path) -> None:

@@ -90,6 +90,7 @@ PAGE_FACTS = """() => {
               .map((node) => node.id || node.getAttribute('name')),
     images: document.images.length,
     collapsedSolutions: hidden.filter((node) => !node.open).length,
+    openSolutionOutputs: document.querySelectorAll('.tag_solution > .cell_output').length,
     hiddenCells: hidden.length,
   };
 }"""
@@ -197,6 +198,11 @@ def expectation_failures(page: str, facts: dict[str, Any], expected: dict[str, A
         failures.append(
             f"{page}: {expected['notebook']} has {expected['solutions']} solution cell(s), "
             f"the page collapses {facts.get('collapsedSolutions', 0)} behind a toggle"
+        )
+    if facts.get("openSolutionOutputs", 0):
+        failures.append(
+            f"{page}: {facts['openSolutionOutputs']} solution output(s) shown outside their "
+            "toggle (the answers would be on the page)"
         )
     return failures
 

@@ -1,7 +1,7 @@
 """Sphinx extension for the course website (``make site``).
 
 * Cells tagged ``solution`` are collapsed behind a "Show the solution" toggle: the tag is
-  mapped to myst-nb's ``hide-input`` while the notebook is read (the committed notebooks
+  mapped to myst-nb's ``hide-cell`` while the notebook is read (the committed notebooks
   are not touched).
 * ``{chapter-map}`` renders the chapter list from the notebooks' own ``# NN · Title``
   headings and ``**Question:**`` lines, through ``tools.navigation``.
@@ -100,14 +100,14 @@ class ChapterMap(SphinxDirective):
 
 
 def hide_solutions(source: str) -> str:
-    """Notebook JSON with every ``solution`` cell also tagged ``hide-input``."""
+    """Notebook JSON with every ``solution`` cell also tagged ``hide-cell`` (input and output folded)."""
     notebook = json.loads(source)
     changed = False
     for cell in notebook.get("cells", []):
         metadata = cell.setdefault("metadata", {})
         tags = metadata.get("tags", [])
-        if SOLUTION_TAG in tags and "hide-input" not in tags:
-            metadata["tags"] = [*tags, "hide-input"]
+        if SOLUTION_TAG in tags and "hide-cell" not in tags:
+            metadata["tags"] = [*tags, "hide-cell"]
             metadata.setdefault("mystnb", {}).update(
                 code_prompt_show="Show the solution", code_prompt_hide="Hide the solution"
             )
@@ -232,4 +232,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("chapter-map", ChapterMap)
     app.add_directive("softmax-api", SoftmaxApi)
     app.connect("build-finished", prune_mathjax, priority=900)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+    # env_version: bump it whenever what on_source_read does changes, or an incremental build
+    # keeps the pages read the old way (2: solutions fold their outputs too, hide-cell)
+    return {
+        "version": "1",
+        "env_version": 2,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }
