@@ -222,6 +222,27 @@ def test_the_tests_cell_raises_when_the_answer_is_wrong_and_passes_when_it_is_ri
         exec(tests.source, wrong)
 
 
+def test_an_answer_cell_cannot_rebind_the_checker() -> None:
+    """nbgrader runs the tests cell in the student's kernel: a checker rebound in the answer
+    cell to one that always passes must not earn the points."""
+    source, _ = convert(
+        nbformat.read(ROOT / "notebooks" / "01_softmax_formula.ipynb", as_version=4)
+    )
+    tests = graded(source)[1]
+    assert tests.source.startswith(
+        "from softmax_lab.exercises.formula import check_softmax_by_hand"
+    )
+    gamed = {"math": math}
+    exec(
+        "class Passing:\n    passed = True\n\n"
+        "def check_softmax_by_hand(candidate):\n    return Passing()\n\n"
+        "def my_softmax(scores):\n    return None",
+        gamed,
+    )
+    with pytest.raises(AssertionError, match="not every check passed"):
+        exec(tests.source, gamed)
+
+
 # --- the real notebooks, without nbgrader ------------------------------------------------
 
 
@@ -237,6 +258,10 @@ def test_every_chapter_with_exercises_converts() -> None:
     ]
     assert [a.name for a in built] == with_solutions
     assert len(built) >= 10, "chapters 01-10 all have exercises"
+    for assignment in built:  # every locked tests cell imports the real checker itself
+        for cell in graded(assignment.notebook):
+            if not cell.metadata["nbgrader"]["solution"]:
+                assert cell.source.startswith("from softmax_lab.exercises."), cell.source
     for assignment in built:
         original = nbformat.read(ROOT / "notebooks" / f"{assignment.name}.ipynb", as_version=4)
         headings = sum(

@@ -203,13 +203,35 @@ def answer_source(header: str, code: str) -> str:
     return "\n".join([BEGIN, code, END])
 
 
+def checker_module(name: str) -> str | None:
+    """The ``softmax_lab.exercises`` module that defines the checker ``name``, if one does."""
+    import importlib
+    import pkgutil
+
+    import softmax_lab.exercises as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        if name in getattr(module, "__all__", ()):
+            return module.__name__
+    return None
+
+
 def tests_source(call: str) -> str:
-    return textwrap.dedent(
-        f"""\
-        report = {call}
-        print(report)
-        assert report.passed, "not every check passed: see the report above"
-        """
+    """The locked tests cell. It imports its checker itself: nbgrader runs it in the student's
+    kernel, where an answer cell could have rebound the name to a checker that always passes."""
+    checker = call.split("(", 1)[0]
+    module = checker_module(checker)
+    imported = f"from {module} import {checker}  # the grader's own checker\n" if module else ""
+    return (
+        imported
+        + textwrap.dedent(
+            f"""\
+            report = {call}
+            print(report)
+            assert report.passed, "not every check passed: see the report above"
+            """
+        )
     ).rstrip("\n")
 
 
@@ -369,7 +391,7 @@ def solution_leaks(course: Path, assignments: list[Assignment]) -> list[str]:
             continue
         released = nbformat.read(path, as_version=4)
         text = "\n".join(cell.source for cell in released.cells)
-        for marker in (BEGIN, END, "_solution(", "Stuck?"):
+        for marker in (BEGIN, END, "_solution(", "Stuck?", "worked solution"):
             if marker in text:
                 found.append(f"{path.name}: contains {marker!r}")
         for index, cell in enumerate(released.cells):
