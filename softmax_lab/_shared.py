@@ -35,6 +35,21 @@ def as_array(x: ArrayLike, name: str = "x") -> NDArray:
         ) from error
 
 
+def as_indices(x: ArrayLike, name: str, what: str = "class indices") -> NDArray[np.integer]:
+    """``x`` as an array of integers: class indices, actions, lengths (``what``, for the message).
+
+    An empty sequence is an empty integer array (``np.asarray([])`` alone would be float64);
+    any dtype but a signed or unsigned integer is a ``TypeError`` naming ``name``, so a 1.5
+    is never truncated to index 1.
+    """
+    array = as_array(x, name)
+    if array.size == 0:
+        return array.astype(np.intp)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer {what}; got dtype {array.dtype}")
+    return array
+
+
 def as_real_array(x: ArrayLike, name: str = "x") -> tuple[NDArray[np.floating], np.dtype]:
     """Return ``x`` as a floating array to compute in, and the dtype of the result.
 

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._shared import (
-    as_array,
+    as_indices,
     as_int,
     as_real_array,
     as_vector_for,
@@ -290,9 +290,7 @@ def sparsemax_loss(x: ArrayLike, target: ArrayLike, axis: int = -1) -> NDArray[n
     2.0
     """
     array, result_dtype, axis = _finite_scores(x, axis)
-    labels = as_array(target, "target")
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"target must hold integers (class indices); got dtype {labels.dtype}")
+    labels = as_indices(target, "target")
     expected = array.shape[:axis] + array.shape[axis + 1 :]
     if labels.shape != expected:
         raise ValueError(f"target must have shape {expected} (x without axis); got {labels.shape}")

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._shared import (
-    as_array,
+    as_indices,
     as_real_array,
     broadcast_attention_mask,
     check_attention_shapes,
@@ -86,10 +86,8 @@ def padding_mask(lengths: ArrayLike, n: int) -> NDArray[np.bool_]:
            [ True, False, False, False]])
     """
     n = check_count(n, "n")
-    lengths_array = as_array(lengths, "lengths")
-    if lengths_array.shape == (0,):  # no sequences: an empty list arrives as float64
-        lengths_array = lengths_array.astype(np.intp)
-    if lengths_array.ndim != 1 or lengths_array.dtype.kind not in "iu":
+    lengths_array = as_indices(lengths, "lengths", "lengths")
+    if lengths_array.ndim != 1:
         raise TypeError(f"lengths must be a 1-D sequence of ints; got {lengths!r}")
     if np.any(lengths_array < 0) or np.any(lengths_array > n):
         raise ValueError(f"lengths must lie in [0, n={n}]; got {lengths_array.tolist()}")

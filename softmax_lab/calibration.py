@@ -33,6 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._shared import (
     as_array,
+    as_indices,
     check_distributions,
     check_positive_int,
     check_real,
@@ -81,9 +82,7 @@ def _check_probabilities(probabilities: ArrayLike) -> NDArray[np.float64]:
 
 
 def _check_labels(labels: ArrayLike, n_samples: int, n_classes: int) -> NDArray[np.intp]:
-    y = as_array(labels, "labels")
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"labels must be integer class indices; got dtype {y.dtype}")
+    y = as_indices(labels, "labels")
     if y.shape != (n_samples,):
         raise ValueError(
             f"labels must have shape ({n_samples},), one per row of probabilities; got {y.shape}"

@@ -62,7 +62,7 @@ import torch.multiprocessing as mp
 from numpy.typing import ArrayLike, NDArray
 
 from ._shared import (
-    as_array,
+    as_indices,
     as_real_array,
     check_count,
     check_positive_int,
@@ -564,15 +564,13 @@ def parallel_cross_entropy(
     check_reduction(reduction)
     world_size = check_positive_int(world_size, "world_size")
     array, _ = as_real_array(logits, "logits")
-    labels = as_array(target, "target")
+    # integers, checked before any process starts (a rank would truncate 1.5 to class 1)
+    labels = as_indices(target, "target")
     if array.ndim != 2 or labels.shape != array.shape[:1]:
         raise ValueError(
             f"logits must be (batch, vocab) and target (batch,); got shapes {array.shape} and {labels.shape}"
         )
     vocab = array.shape[1]
-    # checked here, before any process starts (a rank would truncate 1.5 to class 1)
-    if labels.size and labels.dtype.kind not in "iu":
-        raise TypeError(f"target must hold integer class indices; got dtype {labels.dtype}")
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
         raise TypeError(f"ignore_index must be an int; got {ignore_index!r}")
     counted = labels[labels != ignore_index]

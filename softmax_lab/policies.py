@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._shared import (
     as_array,
+    as_indices,
     as_real_array,
     check_distributions,
     check_generator,
@@ -56,9 +57,7 @@ def _action_values(values: ArrayLike, name: str = "values") -> NDArray[np.float6
 def _actions(
     actions: ArrayLike, batch_shape: tuple[int, ...], n_actions: int, name: str = "action"
 ) -> NDArray[np.intp]:
-    array = as_array(actions, name)
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be an integer (array); got dtype {array.dtype}")
+    array = as_indices(actions, name, "action indices")
     if np.any(array < 0) or np.any(array >= n_actions):
         raise ValueError(f"{name} must be in 0..{n_actions - 1}; got {array.tolist()}")
     try:

@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._shared import (
     Reduction,
-    as_array,
+    as_indices,
     as_real_array,
     broadcast_attention_mask,
     check_attention_shapes,
@@ -487,9 +487,7 @@ def vocab_parallel_cross_entropy(
     ]
     rows = shards[0].shape[:-1]
     vocab = sum(shard.shape[-1] for shard in shards)
-    labels = as_array(target, "target")
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"target must hold integer class indices; got dtype {labels.dtype}")
+    labels = as_indices(target, "target")
     if labels.shape != rows:
         raise ValueError(f"target must have shape {rows} (one index per row); got {labels.shape}")
     outside = (labels < 0) | (labels >= vocab)
@@ -786,13 +784,9 @@ def chunked_linear_cross_entropy(
             f"hidden must be (N, d) and weight (V, d) with the same d; got shapes {h.shape} "
             f"and {w.shape}"
         )
-    labels = as_array(target, "target")
-    if labels.shape != (len(h),) or (labels.size and labels.dtype.kind not in "iu"):
-        raise ValueError(
-            f"target must hold {len(h)} integer class indices; got {labels.dtype} of shape "
-            f"{labels.shape}"
-        )
-    labels = labels.astype(np.intp, copy=False)  # an empty list arrives as float64
+    labels = as_indices(target, "target")
+    if labels.shape != (len(h),):
+        raise ValueError(f"target must hold {len(h)} class indices; got shape {labels.shape}")
     vocab = len(w)
     counted = labels != ignore_index
     if np.any((labels[counted] < 0) | (labels[counted] >= vocab)):

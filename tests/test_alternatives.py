@@ -364,7 +364,7 @@ def test_sparsemax_loss_is_zero_exactly_with_a_margin_of_one():
 def test_sparsemax_loss_rejects_bad_targets():
     from softmax_lab.alternatives import sparsemax_loss
 
-    with pytest.raises(TypeError, match="target must hold integers"):
+    with pytest.raises(TypeError, match="target must hold integer class indices"):
         sparsemax_loss([1.0, 2.0], 0.5)
     with pytest.raises(ValueError, match="target must have shape"):
         sparsemax_loss([[1.0, 2.0]], [0, 1])

@@ -282,7 +282,7 @@ POLICIES += [
     (
         "reinforce float actions",
         reinforce(actions=[1.0, 2.0]),
-        (TypeError, "actions must be an integer"),
+        (TypeError, "actions must hold integer action indices"),
     ),
     (
         "reinforce action out of range",

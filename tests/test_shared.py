@@ -75,3 +75,13 @@ def test_check_distributions_points_at_the_bad_row():
         check_distributions(np.array([[[1.0, 0.0]], [[1.0, 1.0]]]), "p")
     with pytest.raises(ValueError, match="p must be finite and lie in \\[0, 1\\]"):
         check_distributions(np.array([[1.5, -0.5]]), "p")
+
+
+def test_as_indices_takes_integers_and_an_empty_sequence_only() -> None:
+    from softmax_lab._shared import as_indices
+
+    assert as_indices([], "target").dtype == np.intp  # np.asarray([]) alone is float64
+    assert as_indices(np.array([2, 0], dtype=np.uint8), "target").tolist() == [2, 0]
+    for bad in ([1.5, 0.0], [True, False], ["1"]):
+        with pytest.raises(TypeError, match="target must hold integer class indices; got dtype"):
+            as_indices(bad, "target")
