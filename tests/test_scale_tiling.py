@@ -131,7 +131,7 @@ def test_chunked_linear_cross_entropy_keeps_only_a_chunk_of_logits():
     [
         ((np.ones((2, 3)), np.ones((4, 2)), [0, 1]), {"chunk_size": 2}, ValueError, "same d"),
         ((np.ones((2, 3)), np.ones((4, 3)), [0, 4]), {"chunk_size": 2}, ValueError, r"0\.\.3"),
-        ((np.ones((2, 3)), np.ones((4, 3)), [0.0, 1.0]), {"chunk_size": 2}, ValueError, "integer"),
+        ((np.ones((2, 3)), np.ones((4, 3)), [0.0, 1.0]), {"chunk_size": 2}, TypeError, "integer"),
         ((np.ones((2, 3)), np.ones((4, 3)), [0, 1]), {"chunk_size": 0}, ValueError, "chunk_size"),
     ],
 )
